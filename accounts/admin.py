@@ -1,0 +1,1 @@
+"""Users and groups are administered through Django's own admin pages."""

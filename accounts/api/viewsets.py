@@ -1,0 +1,31 @@
+"""Base viewset: the API applies the same ``restrict()`` choke point as the pages."""
+
+from rest_framework import permissions, viewsets
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Read needs ``view``; writes are decided per object by ``restrict()``
+    (change/delete) or by the model permission (add)."""
+
+    perms_map = {
+        "GET": [],
+        "OPTIONS": [],
+        "HEAD": [],
+        "POST": ["%(app_label)s.add_%(model_name)s"],
+        "PUT": [],
+        "PATCH": [],
+        "DELETE": [],
+    }
+
+
+ACTION_FOR_METHOD = {"PUT": "change", "PATCH": "change", "DELETE": "delete"}
+
+
+class RestrictedModelViewSet(viewsets.ModelViewSet):
+    """Objects outside a user's permissions are a 404, exactly as on the pages."""
+
+    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+
+    def get_queryset(self):
+        action = ACTION_FOR_METHOD.get(self.request.method, "view")
+        return self.queryset.model.objects.restrict(self.request.user, action).order_by("pk")

@@ -1,0 +1,22 @@
+"""Create the five role groups. Their permissions are set after every migrate by
+``accounts.roles.sync_role_permissions`` (post_migrate), because permissions of
+models added later only exist once their own migrations have run."""
+
+from django.db import migrations
+
+ROLES = ["Administrator", "Integration engineer", "Data steward", "Auditor", "Viewer"]
+
+
+def create_roles(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+def remove_roles(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("auth", "0012_alter_user_first_name_max_length")]
+    operations = [migrations.RunPython(create_roles, remove_roles)]

@@ -1,0 +1,71 @@
+"""The five roles and their permission matrix.
+
+``MATRIX`` is the single source of truth: migrations create the groups,
+``sync_role_permissions`` gives them exactly these model permissions after
+every ``migrate``, ``docs/roles.md`` shows the same table, and
+``accounts/tests/test_roles.py`` fails if any of the three disagree or a
+model has no row. Object-level grants (per connector, per system) come on top,
+through django-guardian.
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "Administrator"
+    INTEGRATION_ENGINEER = "Integration engineer"
+    DATA_STEWARD = "Data steward"
+    AUDITOR = "Auditor"
+    VIEWER = "Viewer"
+
+
+VIEW = ("view",)
+MANAGE = ("view", "add", "change", "delete")
+
+A, E, S, AU, V = Role.ADMINISTRATOR, Role.INTEGRATION_ENGINEER, Role.DATA_STEWARD, Role.AUDITOR, Role.VIEWER
+
+# "app_label.model_name" -> {role: actions}. A role absent from a row has no permission on it.
+MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
+    "integrations.system": {A: MANAGE, E: MANAGE, S: VIEW, AU: VIEW, V: VIEW},
+    "integrations.systemuserobjectpermission": {A: MANAGE, AU: VIEW},
+    "integrations.systemgroupobjectpermission": {A: MANAGE, AU: VIEW},
+    "monitoring.heartbeat": {A: VIEW, E: VIEW, AU: VIEW},
+    "auditlog.logentry": {A: VIEW, AU: VIEW},
+    "auth.user": {A: MANAGE, AU: VIEW},
+    "auth.group": {A: MANAGE, AU: VIEW},
+    "guardian.userobjectpermission": {A: MANAGE, AU: VIEW},
+    "guardian.groupobjectpermission": {A: MANAGE, AU: VIEW},
+}
+
+# Django admin is for administrators only.
+STAFF_ROLES = {Role.ADMINISTRATOR}
+
+
+def permissions_for(role: str) -> set[str]:
+    """``{"app_label.codename", ...}`` that ``role`` holds according to the matrix."""
+    perms = set()
+    for label, grants in MATRIX.items():
+        app_label, model_name = label.split(".")
+        for action in grants.get(role, ()):
+            perms.add(f"{app_label}.{action}_{model_name}")
+    return perms
+
+
+def sync_role_permissions(apps=None, verbosity=1, **kwargs):
+    """Create the role groups if missing and set their permissions to exactly the matrix."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        wanted = permissions_for(role)
+        found = [
+            p
+            for p in Permission.objects.select_related("content_type").filter(
+                codename__in={w.split(".")[1] for w in wanted}
+            )
+            if f"{p.content_type.app_label}.{p.codename}" in wanted
+        ]
+        missing = wanted - {f"{p.content_type.app_label}.{p.codename}" for p in found}
+        if missing:
+            raise LookupError(f"Role matrix names permissions that do not exist: {sorted(missing)}")
+        group.permissions.set(found)

@@ -1,0 +1,44 @@
+"""The Celery application: reliability settings live here, values in settings.py.
+
+Work that matters is described by a database row first; a message only says
+"look at row N". So a lost message costs a retry, never a record.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+from monitoring.heartbeat import HeartbeatStep
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("junction")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    # Acknowledge after the task ran, and requeue if the worker process dies mid-task.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    # Outcomes are stored on our own models, not in a result backend.
+    task_ignore_result=True,
+    task_default_queue="default",
+    task_queues=(Queue("default"), Queue("sync")),
+    task_routes={"integrations.tasks.*": {"queue": "sync"}},
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    beat_schedule={
+        "scheduler-heartbeat": {
+            "task": "monitoring.tasks.scheduler_heartbeat",
+            "schedule": 15.0,
+            # A tick that waited longer than this is useless: the next one is coming.
+            "options": {"expires": 14},
+        },
+        "prune-heartbeats": {"task": "monitoring.tasks.prune_heartbeats", "schedule": 3600.0},
+    },
+)
+app.steps["worker"].add(HeartbeatStep)
+app.autodiscover_tasks()

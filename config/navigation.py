@@ -1,0 +1,44 @@
+"""The main menu: each entry names the permission it needs, so every role sees only what it may use."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    icon: str
+    permission: str | None = None  # None: every signed-in user
+    staff_only: bool = False
+
+    def visible_to(self, user) -> bool:
+        if self.staff_only and not user.is_staff:
+            return False
+        return self.permission is None or user.has_perm(self.permission)
+
+
+MENU = (
+    MenuItem("Dashboard", "home", "speedometer2"),
+    MenuItem("Systems", "integrations:system_list", "hdd-network", "integrations.view_system"),
+    MenuItem("Audit trail", "audit:logentry_list", "journal-text", "auditlog.view_logentry"),
+    MenuItem("API", "swagger-ui", "braces"),
+    MenuItem("Admin", "admin:index", "gear", staff_only=True),
+)
+
+
+def menu_for(user) -> list[dict]:
+    """The menu entries ``user`` may use, with resolved URLs."""
+    if not user.is_authenticated:
+        return []
+    return [
+        {"label": item.label, "url": reverse(item.url_name), "icon": item.icon, "url_name": item.url_name}
+        for item in MENU
+        if item.visible_to(user)
+    ]
+
+
+def navigation(request):
+    """Template context processor: ``nav_items`` for the base layout."""
+    return {"nav_items": menu_for(request.user)}

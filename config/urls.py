@@ -1,0 +1,26 @@
+"""Top-level URL map: pages per app, the versioned API, its schema and docs, health."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from monitoring.views import HealthView
+
+api_v1 = [
+    path("", include("integrations.api.urls")),
+]
+
+urlpatterns = [
+    path("", include("monitoring.urls")),
+    path("", include("accounts.urls")),
+    path("integrations/", include("integrations.urls")),
+    path("audit/", include("audit.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz", HealthView.as_view(), name="healthz"),
+]
+
+admin.site.site_header = "Junction administration"
+admin.site.site_title = "Junction admin"

@@ -1,0 +1,1 @@
+"""Celery tasks for syncs (routed to the ``sync`` queue by config/celery.py)."""

@@ -1,0 +1,30 @@
+from accounts import generic
+
+from .filtersets import SystemFilterSet
+from .forms import SystemForm
+from .models import System
+from .tables import SystemTable
+
+
+class SystemListView(generic.ObjectListView):
+    model = System
+    table_class = SystemTable
+    filterset_class = SystemFilterSet
+
+
+class SystemDetailView(generic.ObjectDetailView):
+    model = System
+
+
+class SystemCreateView(generic.ObjectCreateView):
+    model = System
+    form_class = SystemForm
+
+
+class SystemUpdateView(generic.ObjectUpdateView):
+    model = System
+    form_class = SystemForm
+
+
+class SystemDeleteView(generic.ObjectDeleteView):
+    model = System
