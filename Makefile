@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint install install-dev chromium migrate demo-users bench clean
+.PHONY: run test lint install install-dev chromium migrate demo-users clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,9 +48,6 @@ lint: install-dev
 test: install-dev chromium lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
-
-bench: install-dev
-	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache tests/artifacts

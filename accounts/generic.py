@@ -13,14 +13,25 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 
-class RestrictedObjectMixin(LoginRequiredMixin):
-    """Limits ``get_queryset`` to objects the user may ``action``."""
+class ModelMetaMixin:
+    """Gives templates ``model_meta`` (templates may not read ``_meta`` themselves)."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["model_meta"] = self.model._meta
+        return context
+
+
+class RestrictedObjectMixin(LoginRequiredMixin, ModelMetaMixin):
+    """Limits the view's ``queryset`` (or the model's) to objects the user may ``action``."""
 
     model = None
+    queryset = None
     action = "view"
 
     def get_queryset(self):
-        return self.model.objects.restrict(self.request.user, self.action)
+        queryset = self.queryset if self.queryset is not None else self.model.objects.all()
+        return queryset.restrict(self.request.user, self.action)
 
 
 class ObjectListView(RestrictedObjectMixin, SingleTableMixin, FilterView):
@@ -36,7 +47,6 @@ class ObjectListView(RestrictedObjectMixin, SingleTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         meta = self.model._meta
         context = super().get_context_data(**kwargs)
-        context["model_meta"] = meta
         context["can_add"] = self.request.user.has_perm(f"{meta.app_label}.add_{meta.model_name}")
         context["is_filtered"] = any(v for k, v in self.request.GET.items() if k not in {"page", "sort"})
         return context
@@ -56,7 +66,7 @@ class ObjectDetailView(RestrictedObjectMixin, generic.DetailView):
         return context
 
 
-class ObjectCreateView(LoginRequiredMixin, PermissionRequiredMixin, generic.CreateView):
+class ObjectCreateView(LoginRequiredMixin, PermissionRequiredMixin, ModelMetaMixin, generic.CreateView):
     """Creating needs the role's model permission (there is no object to grant on yet)."""
 
     template_name = "generic/object_form.html"

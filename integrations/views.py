@@ -8,6 +8,7 @@ from .tables import SystemTable
 
 class SystemListView(generic.ObjectListView):
     model = System
+    queryset = System.objects.select_related("owner")
     table_class = SystemTable
     filterset_class = SystemFilterSet
 

@@ -10,6 +10,7 @@ import os
 import threading
 
 from celery import bootsteps
+from celery.signals import beat_init
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +62,9 @@ class HeartbeatStep(bootsteps.StartStopStep):
             log.exception("Could not remove the worker heartbeat")
         finally:
             close_old_connections()
+
+
+@beat_init.connect
+def announce_scheduler(sender, **kwargs):
+    """Send the first scheduler heartbeat at once instead of one interval after start."""
+    sender.app.send_task("monitoring.tasks.scheduler_heartbeat")

@@ -2,6 +2,8 @@
 
 from rest_framework import permissions, viewsets
 
+from audit.context import attribute_changes_to
+
 
 class ModelPermissions(permissions.DjangoModelPermissions):
     """Read needs ``view``; writes are decided per object by ``restrict()``
@@ -28,4 +30,9 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         action = ACTION_FOR_METHOD.get(self.request.method, "view")
-        return self.queryset.model.objects.restrict(self.request.user, action).order_by("pk")
+        return self.queryset.restrict(self.request.user, action).order_by("pk")
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # DRF authenticates tokens after AuditlogMiddleware ran: give the trail the real actor.
+        attribute_changes_to(request.user)

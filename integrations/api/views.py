@@ -6,6 +6,6 @@ from .serializers import SystemSerializer
 
 
 class SystemViewSet(RestrictedModelViewSet):
-    queryset = System.objects.all()
+    queryset = System.objects.select_related("owner")
     serializer_class = SystemSerializer
     filterset_class = SystemFilterSet
