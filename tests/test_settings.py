@@ -92,3 +92,14 @@ def test_security_headers_on_pages(client):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.django_db
+def test_whitenoise_serves_hashed_static_files_in_production_mode(client):
+    from django.templatetags.static import static
+
+    url = static("css/junction.css")
+    assert url != "/static/css/junction.css", "expected a content-hashed name from the manifest"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "max-age=315360000" in response["Cache-Control"]  # hashed files are cached forever

@@ -56,3 +56,13 @@ def test_postgres_is_used_through_psycopg3():
     assert connection.vendor == "postgresql"
     assert connection.Database is psycopg
     assert connection.pg_version >= 150000
+
+
+@pytest.mark.django_db
+def test_guardian_creates_no_anonymous_user_row():
+    """ANONYMOUS_USER_NAME = None: object permissions can never be granted to anonymous visitors."""
+    from django.contrib.auth import get_user_model
+    from guardian.conf import settings as guardian_settings
+
+    assert guardian_settings.ANONYMOUS_USER_NAME is None
+    assert not get_user_model().objects.filter(username__iexact="anonymoususer").exists()
