@@ -5,6 +5,7 @@ object outside a user's permissions is a 404 on every page, never a 403 that
 confirms it exists.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.urls import reverse_lazy
@@ -39,10 +40,9 @@ class ObjectListView(RestrictedObjectMixin, SingleTableMixin, FilterView):
 
     template_name = "generic/object_list.html"
 
-    def get_paginate_by(self, table_data):
-        from django.conf import settings
-
-        return settings.PAGINATE_BY
+    def get_table_pagination(self, table):
+        # The table paginates (and clamps ?page=99 to the last page); ListView must not paginate too.
+        return {"per_page": settings.PAGINATE_BY}
 
     def get_context_data(self, **kwargs):
         meta = self.model._meta

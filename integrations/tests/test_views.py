@@ -114,3 +114,11 @@ def test_list_query_count_does_not_grow_with_rows(client_for, personas, django_a
 def test_empty_state_tells_what_to_do(client_for, personas):
     response = client_for(personas["engineer"]).get(LIST)
     assert b"empty-state" in response.content and b"Add the first one" in response.content
+
+
+def test_page_past_the_end_shows_the_last_page(client_for, personas, settings):
+    settings.PAGINATE_BY = 5
+    SystemFactory.create_batch(7)
+    response = client_for(personas["viewer"]).get(LIST, {"page": 99})
+    assert response.status_code == 200
+    assert response.context["table"].page.number == 2
