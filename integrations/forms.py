@@ -12,5 +12,8 @@ class SystemForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        owner = self.fields["owner"]
+        owner.queryset = owner.queryset.filter(is_active=True).order_by("username")
+        owner.empty_label = "Nobody yet"
         self.helper = FormHelper()
         self.helper.form_tag = False

@@ -5,7 +5,7 @@ from .models import System
 
 class SystemTable(tables.Table):
     name = tables.Column(linkify=True)
-    owner = tables.Column(empty_values=(), default="—")
+    owner = tables.Column(default="—")
     updated = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Last changed")
 
     class Meta:

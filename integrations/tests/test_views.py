@@ -122,3 +122,11 @@ def test_page_past_the_end_shows_the_last_page(client_for, personas, settings):
     response = client_for(personas["viewer"]).get(LIST, {"page": 99})
     assert response.status_code == 200
     assert response.context["table"].page.number == 2
+
+
+def test_missing_owner_shows_a_dash_and_the_form_offers_nobody(client_for, personas):
+    SystemFactory(name="Unowned")
+    client = client_for(personas["engineer"])
+    listing = client.get(LIST).content.decode()
+    assert "—" in listing and ">None<" not in listing
+    assert "Nobody yet" in client.get(ADD).content.decode()

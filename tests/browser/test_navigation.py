@@ -1,0 +1,195 @@
+"""The portal in a real browser: sign-in and sign-out, the menu each role sees,
+adding a system through the form, tablet width, and pages free of console errors.
+
+Screenshots land in ``tests/artifacts/`` (git-ignored) for people to look at.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from config.navigation import menu_for
+from integrations.models import System
+from integrations.tests.factories import SystemFactory
+from tests.browser.conftest import TABLET, login, menu_labels, screenshot
+
+pytestmark = pytest.mark.browser
+
+ROLES = ["admin", "engineer", "steward", "auditor", "viewer", "nobody"]
+
+# Facts about the menu stated independently of ``config.navigation``, so a
+# mistake there cannot make the menu test agree with itself.
+MUST_SEE = {
+    "admin": {"Dashboard", "Systems", "Audit trail", "API", "Admin"},
+    "engineer": {"Dashboard", "Systems", "API"},
+    "steward": {"Dashboard", "Systems", "API"},
+    "auditor": {"Dashboard", "Systems", "Audit trail", "API"},
+    "viewer": {"Dashboard", "Systems", "API"},
+    "nobody": {"Dashboard", "API"},
+}
+MUST_NOT_SEE = {
+    "admin": set(),
+    "engineer": {"Audit trail", "Admin"},
+    "steward": {"Audit trail", "Admin"},
+    "auditor": {"Admin"},
+    "viewer": {"Audit trail", "Admin"},
+    "nobody": {"Systems", "Audit trail", "Admin"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_sees_exactly_its_menu(page, live_server, personas, role):
+    login(page, live_server, role)
+    expect(page).to_have_url(f"{live_server.url}/")
+    shown = menu_labels(page)
+    screenshot(page, f"dashboard-{role}")
+
+    assert shown == [item["label"] for item in menu_for(personas[role])]
+    assert MUST_SEE[role] <= set(shown)
+    assert not MUST_NOT_SEE[role] & set(shown)
+
+
+def test_menu_links_lead_to_their_pages(page, live_server, personas):
+    SystemFactory(name="Tryton ERP")
+    login(page, live_server, "admin")
+    nav = page.get_by_test_id("main-nav")
+    for label, path, heading in [
+        ("Systems", "/integrations/systems/", "Systems"),
+        ("Audit trail", "/audit/", "Audit trail"),
+        ("Dashboard", "/", "Dashboard"),
+    ]:
+        nav.get_by_role("link", name=label).click()
+        expect(page).to_have_url(f"{live_server.url}{path}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        expect(nav.get_by_role("link", name=label)).to_have_attribute("aria-current", "page")
+
+
+def test_wrong_password_shows_an_error_on_the_login_page(page, live_server, personas):
+    login(page, live_server, "engineer", password="not-the-password")
+    expect(page).to_have_url(re.compile(r"/login/$"))
+    expect(page.get_by_role("alert")).to_contain_text("Please enter a correct username and password")
+    expect(page.get_by_test_id("main-nav")).to_have_count(0)
+    screenshot(page, "login-wrong-password")
+
+
+def test_logout_returns_to_the_login_page(page, live_server, personas):
+    login(page, live_server, "viewer")
+    expect(page.get_by_test_id("whoami")).to_contain_text("viewer")
+
+    page.get_by_role("button", name="Log out").click()
+
+    expect(page).to_have_url(re.compile(r"/login/$"))
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.goto(f"{live_server.url}/")  # the session is gone: back to the form
+    expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
+
+
+def test_engineer_adds_a_system_through_the_form(page, live_server, personas):
+    login(page, live_server, "engineer")
+    page.get_by_test_id("main-nav").get_by_role("link", name="Systems").click()
+    page.get_by_role("link", name="Add system").first.click()
+    expect(page).to_have_url(f"{live_server.url}/integrations/systems/add/")
+
+    page.get_by_label("Name").fill("Tryton ERP")
+    page.get_by_label("Kind").select_option(label="ERP")
+    page.get_by_label("Environment").select_option(label="Production")
+    page.get_by_label("Notes").fill("The books of record.")
+    screenshot(page, "system-add-filled")
+    page.get_by_role("button", name="Save").click()
+
+    system = System.objects.get(name="Tryton ERP")
+    expect(page).to_have_url(f"{live_server.url}{system.get_absolute_url()}")
+    expect(page.get_by_role("alert")).to_contain_text("Created system “Tryton ERP”")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Tryton ERP")
+    assert (system.kind, system.environment, system.notes) == ("erp", "production", "The books of record.")
+    screenshot(page, "system-detail")
+
+
+def test_missing_required_field_is_reported_next_to_the_field(page, live_server, personas):
+    login(page, live_server, "engineer")
+    page.goto(f"{live_server.url}/integrations/systems/add/")
+
+    page.get_by_label("Kind").select_option(label="CRM")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
+    name = page.get_by_label("Name")
+    expect(name).to_have_class(re.compile(r"\bis-invalid\b"))
+    error_id = name.get_attribute("aria-describedby") or ""
+    assert error_id, "the name field should point at its error message"
+    error = page.locator(f"[id='{error_id.split()[0]}']")
+    expect(error).to_be_visible()
+    expect(error).to_have_text("This field is required.")
+    expect(page.get_by_label("Kind")).not_to_have_class(re.compile(r"\bis-invalid\b"))
+    assert not System.objects.exists()
+    screenshot(page, "system-add-missing-name")
+
+
+def test_engineer_deletes_a_system_after_confirming(page, live_server, personas):
+    system = SystemFactory(name="Old FTP drop")
+    login(page, live_server, "engineer")
+    page.goto(f"{live_server.url}{system.get_absolute_url()}")
+
+    page.get_by_role("link", name="Delete").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete system “Old FTP drop”?")
+    screenshot(page, "system-delete-confirm")
+    page.get_by_role("button", name="Delete").click()
+
+    expect(page).to_have_url(f"{live_server.url}/integrations/systems/")
+    expect(page.get_by_role("alert")).to_contain_text("Deleted system “Old FTP drop”")
+    assert not System.objects.filter(pk=system.pk).exists()
+
+
+def test_tablet_width_collapses_the_menu_behind_the_toggler(page, live_server, personas):
+    page.set_viewport_size(TABLET)
+    login(page, live_server, "engineer")
+    toggler = page.get_by_role("button", name="Toggle navigation")
+    systems_link = page.get_by_test_id("main-nav").get_by_role("link", name="Systems")
+
+    expect(toggler).to_be_visible()
+    expect(systems_link).to_be_hidden()
+    screenshot(page, "tablet-menu-closed")
+
+    toggler.click()
+    expect(toggler).to_have_attribute("aria-expanded", "true")
+    # "show" is set once the opening animation has finished and the menu has its full height.
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
+    expect(systems_link).to_be_in_viewport()
+    screenshot(page, "tablet-menu-open")
+
+    systems_link.click()
+    expect(page).to_have_url(f"{live_server.url}/integrations/systems/")
+    screenshot(page, "tablet-systems")
+
+
+def test_pages_run_without_console_errors(page, live_server, personas, console_errors):
+    SystemFactory(name="Tryton ERP", kind="erp", environment="production", owner=personas["engineer"])
+    SystemFactory(name="Web shop", kind="ecommerce")
+    page.goto(f"{live_server.url}/login/")
+    screenshot(page, "login")
+    login(page, live_server, "admin")
+    page.wait_for_load_state("load")
+    screenshot(page, "dashboard-with-systems")
+    page.goto(f"{live_server.url}/integrations/systems/")
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("link", name="Web shop")).to_be_visible()
+    screenshot(page, "systems-list")
+
+    assert console_errors == []
+
+
+def test_console_check_would_catch_a_csp_violation(page, live_server, personas, console_errors):
+    """Guards the test above: an inline script is refused by the CSP and that shows up as an error."""
+    login(page, live_server, "viewer")
+    with page.expect_console_message(lambda message: message.type == "error"):
+        page.evaluate(
+            """() => {
+                const script = document.createElement("script");
+                script.textContent = "window.inlineRan = true";
+                document.body.append(script);
+            }"""
+        )
+
+    assert page.evaluate("() => window.inlineRan") is None
+    assert any("Content Security Policy" in error for error in console_errors), console_errors
