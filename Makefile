@@ -46,7 +46,6 @@ lint: install-dev
 
 ## test: lint, then the whole pytest suite (browser tests included).
 test: install-dev chromium lint
-	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
 clean:
