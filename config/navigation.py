@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.urls import reverse
+from guardian.shortcuts import get_objects_for_user
 
 
 @dataclass(frozen=True)
@@ -12,16 +13,20 @@ class MenuItem:
     icon: str
     permission: str | None = None  # None: every signed-in user
     staff_only: bool = False
+    # Also shown to people granted the permission on single objects (guardian).
+    object_level: bool = False
 
     def visible_to(self, user) -> bool:
         if self.staff_only and not user.is_staff:
             return False
-        return self.permission is None or user.has_perm(self.permission)
+        if self.permission is None or user.has_perm(self.permission):
+            return True
+        return self.object_level and get_objects_for_user(user, self.permission, accept_global_perms=False).exists()
 
 
 MENU = (
     MenuItem("Dashboard", "home", "speedometer2"),
-    MenuItem("Systems", "integrations:system_list", "hdd-network", "integrations.view_system"),
+    MenuItem("Systems", "integrations:system_list", "hdd-network", "integrations.view_system", object_level=True),
     MenuItem("Audit trail", "audit:logentry_list", "journal-text", "auditlog.view_logentry"),
     MenuItem("API", "swagger-ui", "braces"),
     MenuItem("Admin", "admin:index", "gear", staff_only=True),

@@ -22,7 +22,15 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-VAR_DIR = Path(env.str("JUNCTION_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
+
+
+def env_or(name: str, default: str) -> str:
+    """The variable's value, or ``default`` when it is unset *or empty* (``FOO=`` in .env)."""
+    return env.str(name, default="") or default
+
+
+# A relative JUNCTION_VAR_DIR is taken from the project folder, wherever the process starts.
+VAR_DIR = (BASE_DIR / env_or("JUNCTION_VAR_DIR", "var")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # A secret key is only generated for local development; production refuses to start without one.
@@ -88,7 +96,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After authentication, so audit entries carry the acting user and address.
-    "auditlog.middleware.AuditlogMiddleware",
+    "audit.middleware.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -119,7 +127,7 @@ SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
     "transaction_mode": "IMMEDIATE",
 }
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASES = {"default": env.db_url_config(env_or("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
     # A file, not memory, so a real worker process can share the test database.
@@ -171,7 +179,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env.bool("JUNCTION_BEHIND_PROXY", default=False):
+# Only behind a proxy we run are X-Forwarded-* headers believed (scheme, and the
+# client address in the audit trail); otherwise any client could forge them.
+BEHIND_PROXY = env.bool("JUNCTION_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Scripts only from our own static files: no inline script, no CDN.
@@ -199,7 +210,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT = BASE_DIR / env_or("STATIC_ROOT", str(VAR_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -245,7 +256,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Audit trail --------------------------------------------------------------
 
-# Every model is audited unless listed here; tests/test_auditlog_coverage.py
+# Every model is audited unless listed here; tests/test_stack.py
 # keeps new models from slipping out.
 AUDITLOG_INCLUDE_ALL_MODELS = True
 AUDITLOG_EXCLUDE_TRACKING_MODELS = (
@@ -261,7 +272,7 @@ AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
 # CELERY_BROKER_URL (e.g. RabbitMQ) wins over REDIS_URL; with neither, the
 # filesystem transport runs a real worker without any server.
 BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env_or("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for name in ("in", "processed", "control"):
         (BROKER_DIR / name).mkdir(parents=True, exist_ok=True)

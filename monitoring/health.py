@@ -47,11 +47,13 @@ CHECKS = {
 }
 
 
-def run_checks() -> dict:
-    """All checks: ``{"status": "ok"|"down", "down": [...], "checks": {...}}``."""
+def run_checks(with_detail: bool = True) -> dict:
+    """All checks: ``{"status": "ok"|"down", "down": [...], "checks": {...}}``.
+
+    ``detail`` (worker names, broker address, error text) only ``with_detail``."""
     results = {}
     for name, check in CHECKS.items():
         ok, detail = check()
-        results[name] = {"ok": ok, "detail": detail}
+        results[name] = {"ok": ok, "detail": detail} if with_detail else {"ok": ok}
     down = [name for name, result in results.items() if not result["ok"]]
     return {"status": "down" if down else "ok", "down": down, "checks": results}

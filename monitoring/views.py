@@ -12,11 +12,12 @@ from .models import Heartbeat
 
 class HealthView(View):
     """``GET /healthz``: 200 when database, broker, a worker and the scheduler are
-    alive, 503 naming what is down. Public on purpose (load balancers); it shows
-    component states, never configuration or secrets."""
+    alive, 503 naming what is down. Public on purpose (load balancers), so it
+    shows only which component is up; details (worker names, broker address,
+    error text) go to people who may view heartbeats."""
 
     def get(self, request):
-        report = run_checks()
+        report = run_checks(with_detail=request.user.has_perm("monitoring.view_heartbeat"))
         response = JsonResponse(report, status=200 if report["status"] == "ok" else 503)
         response["Cache-Control"] = "no-store"
         return response

@@ -16,10 +16,10 @@ def beat_now(component, hostname="host"):
     Heartbeat.beat(component, hostname)
 
 
-def test_healthy_when_database_broker_worker_and_scheduler_answer(client):
+def test_healthy_when_database_broker_worker_and_scheduler_answer(client_for, personas):
     beat_now(Component.WORKER, "worker@a")
     beat_now(Component.SCHEDULER, "beat")
-    response = client.get("/healthz")
+    response = client_for(personas["engineer"]).get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok" and body["down"] == []
@@ -35,7 +35,8 @@ def test_no_worker_is_503_naming_workers(client):
     assert response.json()["down"] == ["workers"]
 
 
-def test_stale_heartbeat_counts_as_down(client, settings):
+def test_stale_heartbeat_counts_as_down(client_for, personas, settings):
+    client = client_for(personas["engineer"])
     beat_now(Component.WORKER, "worker@old")
     beat_now(Component.SCHEDULER, "beat")
     Heartbeat.objects.filter(hostname="worker@old").update(
@@ -46,7 +47,8 @@ def test_stale_heartbeat_counts_as_down(client, settings):
     assert "no heartbeat" in body["checks"]["workers"]["detail"]
 
 
-def test_unreachable_broker_is_503_naming_broker(client, monkeypatch):
+def test_unreachable_broker_is_503_naming_broker(client_for, personas, monkeypatch):
+    client = client_for(personas["engineer"])
     beat_now(Component.WORKER)
     beat_now(Component.SCHEDULER, "beat")
     # Port 9 on loopback: nothing listens there, so the connection is refused at once.
@@ -59,10 +61,22 @@ def test_unreachable_broker_is_503_naming_broker(client, monkeypatch):
     assert "refused" in body["checks"]["broker"]["detail"].lower()
 
 
-def test_health_is_public_and_leaks_no_secret(client, settings):
-    beat_now(Component.WORKER)
-    text = client.get("/healthz").content.decode()
-    assert settings.SECRET_KEY not in text
+def test_anonymous_health_names_states_but_no_details(client, monkeypatch):
+    beat_now(Component.WORKER, "worker@secret-host")
+    monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    monkeypatch.setitem(app.conf, "broker_transport_options", {})
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "down",
+        "down": ["broker", "scheduler"],
+        "checks": {
+            "database": {"ok": True},
+            "broker": {"ok": False},
+            "workers": {"ok": True},
+            "scheduler": {"ok": False},
+        },
+    }
 
 
 def test_heartbeat_upsert_keeps_one_row_per_source():

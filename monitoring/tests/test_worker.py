@@ -48,7 +48,8 @@ def test_worker_runs_a_task_from_the_broker(start_worker):
 
 
 @pytest.mark.redis
-def test_redis_is_the_broker_when_configured(start_worker, client):
+def test_redis_is_the_broker_when_configured(start_worker, client, personas):
+    client.force_login(personas["engineer"])
     with app.connection_for_write() as conn:
         assert conn.transport.driver_type == "redis"
     worker = start_worker()

@@ -1,0 +1,32 @@
+"""The menu shows each person what they may use, including single-object grants."""
+
+import pytest
+from guardian.shortcuts import assign_perm
+
+from config.navigation import menu_for
+from integrations.tests.factories import SystemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def labels(user):
+    return [item["label"] for item in menu_for(user)]
+
+
+def test_menu_per_role(personas):
+    assert labels(personas["admin"]) == ["Dashboard", "Systems", "Audit trail", "API", "Admin"]
+    assert labels(personas["auditor"]) == ["Dashboard", "Systems", "Audit trail", "API"]
+    assert labels(personas["engineer"]) == ["Dashboard", "Systems", "API"]
+    assert labels(personas["viewer"]) == ["Dashboard", "Systems", "API"]
+    assert labels(personas["nobody"]) == ["Dashboard", "API"]
+
+
+def test_a_single_object_grant_brings_the_menu_entry(personas):
+    assign_perm("view_system", personas["nobody"], SystemFactory())
+    assert "Systems" in labels(personas["nobody"])
+
+
+def test_anonymous_has_no_menu():
+    from django.contrib.auth.models import AnonymousUser
+
+    assert menu_for(AnonymousUser()) == []
