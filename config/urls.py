@@ -1,10 +1,19 @@
 """Top-level URL map: pages per app, the versioned API, its schema and docs, health."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from monitoring.views import HealthView
+
+class FaviconView(RedirectView):
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("img/junction.svg")  # resolved per request: the manifest gives the hashed name
+
 
 api_v1 = [
     path("", include("integrations.api.urls")),
@@ -20,6 +29,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", HealthView.as_view(), name="healthz"),
+    # Browsers ask for /favicon.ico on pages without our <link rel="icon"> (admin, API docs).
+    path("favicon.ico", FaviconView.as_view()),
 ]
 
 admin.site.site_header = "Junction administration"

@@ -103,3 +103,10 @@ def test_whitenoise_serves_hashed_static_files_in_production_mode(client):
     response = client.get(url)
     assert response.status_code == 200
     assert "max-age=315360000" in response["Cache-Control"]  # hashed files are cached forever
+
+
+@pytest.mark.django_db
+def test_favicon_redirects_to_the_hashed_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert client.get(response["Location"]).status_code == 200
