@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from monitoring.views import HealthView
 
+
 class FaviconView(RedirectView):
     permanent = True
 
