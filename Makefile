@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint install install-dev chromium migrate demo-users clean
+.PHONY: run test lint install install-dev chromium migrate demo-users bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ lint: install-dev
 ## test: lint, then the whole pytest suite (browser tests included).
 test: install-dev chromium lint
 	$(BIN)/pytest
+
+## bench: the benchmarks in bench/ (their own venv; figures in bench/README.md). Slow: about 10 minutes.
+bench/.venv/.installed: requirements.txt bench/requirements.txt
+	$(PYTHON) -m venv bench/.venv
+	bench/.venv/bin/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: bench/.venv/.installed
+	bench/.venv/bin/python bench/dedupe.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache tests/artifacts

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from guardian.shortcuts import get_objects_for_user
 
 
@@ -15,6 +16,8 @@ class MenuItem:
     staff_only: bool = False
     # Also shown to people granted the permission on single objects (guardian).
     object_level: bool = False
+    # Dotted path to ``f(user) -> int | None``: a number shown beside the label (None: no badge).
+    badge: str | None = None
 
     def visible_to(self, user) -> bool:
         if self.staff_only and not user.is_staff:
@@ -27,6 +30,14 @@ class MenuItem:
 MENU = (
     MenuItem("Dashboard", "home", "speedometer2"),
     MenuItem("Systems", "integrations:system_list", "hdd-network", "integrations.view_system", object_level=True),
+    MenuItem("Master data", "masterdata:goldenrecord_list", "people", "masterdata.view_goldenrecord"),
+    MenuItem(
+        "Review queue",
+        "masterdata:candidate_list",
+        "intersect",
+        "masterdata.view_duplicatecandidate",
+        badge="masterdata.views.open_count",
+    ),
     MenuItem("Audit trail", "audit:logentry_list", "journal-text", "auditlog.view_logentry"),
     MenuItem("API", "swagger-ui", "braces"),
     MenuItem("Admin", "admin:index", "gear", staff_only=True),
@@ -38,7 +49,13 @@ def menu_for(user) -> list[dict]:
     if not user.is_authenticated:
         return []
     return [
-        {"label": item.label, "url": reverse(item.url_name), "icon": item.icon, "url_name": item.url_name}
+        {
+            "label": item.label,
+            "url": reverse(item.url_name),
+            "icon": item.icon,
+            "url_name": item.url_name,
+            "badge": import_string(item.badge)(user) if item.badge else None,
+        }
         for item in MENU
         if item.visible_to(user)
     ]

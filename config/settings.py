@@ -264,7 +264,10 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "contenttypes",
     "authtoken.token",  # its primary key is the secret itself
     "monitoring.heartbeat",  # liveness pings, written every few seconds
+    "masterdata.blockingkey",  # derived matching keys, rebuilt from golden values
+    "masterdata.importjob",  # registered below without the uploaded file's content
 )
+AUDITLOG_INCLUDE_TRACKING_MODELS = ({"model": "masterdata.importjob", "exclude_fields": ["content"]},)
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
 
 # --- Celery -----------------------------------------------------------------

@@ -18,12 +18,14 @@ class FaviconView(RedirectView):
 
 api_v1 = [
     path("", include("integrations.api.urls")),
+    path("masterdata/", include("masterdata.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("monitoring.urls")),
     path("", include("accounts.urls")),
     path("integrations/", include("integrations.urls")),
+    path("masterdata/", include("masterdata.urls")),
     path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),

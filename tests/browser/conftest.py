@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP = {"width": 1280, "height": 800}  # a common laptop
 TABLET = {"width": 768, "height": 1024}
 TIMEOUT_MS = 10_000
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from config.navigation import menu_for
 from integrations.models import System
 from integrations.tests.factories import SystemFactory
-from tests.browser.conftest import TABLET, login, menu_labels, screenshot
+from tests.browser.conftest import DESKTOP, TABLET, login, menu_labels, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -21,11 +21,11 @@ ROLES = ["admin", "engineer", "steward", "auditor", "viewer", "nobody"]
 # Facts about the menu stated independently of ``config.navigation``, so a
 # mistake there cannot make the menu test agree with itself.
 MUST_SEE = {
-    "admin": {"Dashboard", "Systems", "Audit trail", "API", "Admin"},
-    "engineer": {"Dashboard", "Systems", "API"},
-    "steward": {"Dashboard", "Systems", "API"},
-    "auditor": {"Dashboard", "Systems", "Audit trail", "API"},
-    "viewer": {"Dashboard", "Systems", "API"},
+    "admin": {"Dashboard", "Systems", "Master data", "Review queue", "Audit trail", "API", "Admin"},
+    "engineer": {"Dashboard", "Systems", "Master data", "Review queue", "API"},
+    "steward": {"Dashboard", "Systems", "Master data", "Review queue", "API"},
+    "auditor": {"Dashboard", "Systems", "Master data", "Review queue", "Audit trail", "API"},
+    "viewer": {"Dashboard", "Systems", "Master data", "API"},
     "nobody": {"Dashboard", "API"},
 }
 MUST_NOT_SEE = {
@@ -33,8 +33,8 @@ MUST_NOT_SEE = {
     "engineer": {"Audit trail", "Admin"},
     "steward": {"Audit trail", "Admin"},
     "auditor": {"Admin"},
-    "viewer": {"Audit trail", "Admin"},
-    "nobody": {"Systems", "Audit trail", "Admin"},
+    "viewer": {"Review queue", "Audit trail", "Admin"},
+    "nobody": {"Systems", "Master data", "Review queue", "Audit trail", "Admin"},
 }
 
 
@@ -77,6 +77,8 @@ def test_logout_returns_to_the_login_page(page, live_server, personas):
     login(page, live_server, "viewer")
     expect(page.get_by_test_id("whoami")).to_contain_text("viewer")
 
+    page.get_by_test_id("whoami").click()  # the account menu holds the role, password change and log out
+    expect(page.get_by_test_id("account-menu").get_by_test_id("role")).to_have_text("Viewer")
     page.get_by_role("button", name="Log out").click()
 
     expect(page).to_have_url(re.compile(r"/login/$"))
@@ -139,6 +141,18 @@ def test_engineer_deletes_a_system_after_confirming(page, live_server, personas)
     expect(page).to_have_url(f"{live_server.url}/integrations/systems/")
     expect(page.get_by_role("alert")).to_contain_text("Deleted system “Old FTP drop”")
     assert not System.objects.filter(pk=system.pk).exists()
+
+
+def test_the_full_menu_fits_one_row_on_a_laptop(page, live_server, personas):
+    page.set_viewport_size(DESKTOP)
+    login(page, live_server, "admin")  # the role with the most entries
+    nav = page.get_by_test_id("main-nav")
+    tops = {round(link.bounding_box()["y"]) for link in nav.get_by_role("link").all()}
+    account = page.get_by_test_id("whoami").bounding_box()
+    screenshot(page, "laptop-menu-admin")
+
+    assert len(tops) == 1, f"menu entries wrap onto {len(tops)} rows"
+    assert abs(account["y"] - next(iter(tops))) < 10  # the account menu sits on the same row
 
 
 def test_tablet_width_collapses_the_menu_behind_the_toggler(page, live_server, personas):

@@ -1,0 +1,22 @@
+"""Duplicate detection: blocking plus field-by-field similarity.
+
+Contract (used by ingestion, the stewardship pages and find_duplicates):
+
+    find_pairs(entity, records) -> list[ScoredPair]
+        ``records``: list of cleaned value dicts (``masterdata.cleansing``'s
+        ``CleanseResult.values``) each with an ``"id"`` key. Returns every pair
+        scoring at or above the entity's review threshold, each once.
+    score_pair(entity, left, right) -> ScoredPair
+        The score of two cleaned records, with a per-field explanation.
+    blocking_keys(entity, values) -> set[str]
+        The blocking keys of one record, stored on golden records so a new
+        record finds its candidates with an indexed lookup.
+    thresholds(entity) -> Thresholds(review, link)
+
+ScoredPair(left_id, right_id, score in [0, 1], fields: {field: similarity or None}, decision "link"|"review"|None)
+"""
+
+from masterdata.matching.engine import blocking_keys, find_pairs, score_pair, thresholds
+from masterdata.matching.types import Decision, ScoredPair, Thresholds
+
+__all__ = ["Decision", "ScoredPair", "Thresholds", "blocking_keys", "find_pairs", "score_pair", "thresholds"]

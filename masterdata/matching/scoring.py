@@ -1,0 +1,95 @@
+"""Turning comparator levels into a score: summed log2 weights, a probability, then the rules' caps."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from masterdata.matching.comparators import REGISTRY, Comparator, Comparison
+from masterdata.matching.config import EntityConfig
+from masterdata.matching.frame import Frame
+from masterdata.matching.rules import cap_scores
+
+
+class Levels:
+    """The comparisons of a batch of pairs, queried by level name (what the rules read)."""
+
+    def __init__(self, comparisons: list[Comparison], labels: dict[str, tuple[str, ...]]):
+        self.by_name = {c.name: c for c in comparisons}
+        self.labels = labels
+
+    def any(self, name: str, *labels: str) -> np.ndarray:
+        """Whether each pair's ``name`` comparison is at one of ``labels`` (all False if the entity has none)."""
+        comparison = self.by_name.get(name)
+        if comparison is None:
+            return np.zeros(len(next(iter(self.by_name.values())).levels), dtype=bool)
+        wanted = [self.labels[name].index(label) for label in labels]
+        return np.isin(comparison.levels, wanted)
+
+
+@dataclass
+class Batch:
+    """Scores of a batch of pairs with what explains them."""
+
+    scores: np.ndarray
+    comparisons: list[Comparison]
+    reasons: list[tuple[str, np.ndarray]]  # (rule's reason, pairs it capped)
+
+
+def build_comparators(config: EntityConfig) -> list[Comparator]:
+    return [REGISTRY[c.kind](c.name, c.field, **c.options) for c in config.comparisons]
+
+
+def level_labels(comparator: Comparator, comparison: Comparison) -> tuple[str, ...]:
+    """The level names of one of a comparator's comparisons (person names have two sets)."""
+    return (
+        getattr(comparator, "LAST_LEVELS", comparator.LEVELS) if comparison.name == "last_name" else comparator.LEVELS
+    )
+
+
+def weight_table(config: EntityConfig, name: str, labels: tuple[str, ...]) -> np.ndarray:
+    """The weight of each level of comparison ``name``, indexable by level; "missing" weighs 0."""
+    weights = config.weights.get(name, {})
+    unknown = set(weights) - set(labels)
+    if unknown:
+        raise ValueError(f"{config.entity}: weights for unknown levels of {name}: {sorted(unknown)}")
+    return np.array([weights.get(label, 0.0) for label in labels])
+
+
+def score(config: EntityConfig, comparators: list[Comparator], frame: Frame, left, right) -> Batch:
+    """Score the pairs ``(left[i], right[i])`` of ``frame``."""
+    comparisons, labels = [], {}
+    total = np.full(len(left), float(config.prior))
+    for comparator in comparators:
+        for comparison in comparator.compare(frame, left, right):
+            names = level_labels(comparator, comparison)
+            labels[comparison.name] = names
+            total += weight_table(config, comparison.name, names)[comparison.levels]
+            comparisons.append(comparison)
+    levels = Levels(comparisons, labels)
+    for name, (field, transform, typical) in config.frequencies.items():
+        total += frequency_adjustment(frame, field, transform, typical, left, levels.any(name, "exact"))
+    probability = 1.0 / (1.0 + np.exp2(-total))
+    capped = [(rule.cap, rule.applies(levels), rule.reason) for rule in config.rules] if len(left) else []
+    scores = cap_scores(probability, [(cap, mask) for cap, mask, _ in capped], *_limits(config))
+    return Batch(scores, comparisons, [(reason, mask & (scores < probability)) for _, mask, reason in capped])
+
+
+# Pseudo-records of a typical value mixed into the counts, so a small file (where every name is "frequent")
+# keeps the typical weights, and the adjustment's bounds in bits.
+PRIOR_RECORDS = 1_000
+MAX_ADJUSTMENT = 4.0
+
+
+def frequency_adjustment(frame: Frame, field: str, transform: str, typical: float, left, exact) -> np.ndarray:
+    """Extra log2 weight for pairs agreeing exactly on ``field``: log2(typical / this value's frequency)."""
+    codes = frame.codes(field, transform)
+    counts = np.bincount(codes[codes >= 0], minlength=1) if frame.size else np.zeros(1)
+    present = int((codes >= 0).sum())
+    mine = np.where(exact, codes[left], 0)
+    frequency = (counts[np.maximum(mine, 0)] + PRIOR_RECORDS * typical) / (present + PRIOR_RECORDS)
+    adjustment = np.clip(np.log2(typical / frequency), -MAX_ADJUSTMENT, MAX_ADJUSTMENT)
+    return np.where(exact, adjustment, 0.0)
+
+
+def _limits(config: EntityConfig) -> tuple[float, float]:
+    return config.thresholds.review, config.thresholds.link

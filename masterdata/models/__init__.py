@@ -1,0 +1,15 @@
+from .golden import BlockingKey, GoldenRecord
+from .imports import ImportJob
+from .review import DuplicateCandidate, Merge
+from .source import SourceRecord
+from .survivorship import SurvivorshipRule
+
+__all__ = [
+    "BlockingKey",
+    "DuplicateCandidate",
+    "GoldenRecord",
+    "ImportJob",
+    "Merge",
+    "SourceRecord",
+    "SurvivorshipRule",
+]

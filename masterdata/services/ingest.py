@@ -1,0 +1,123 @@
+"""Ingest one source record: cleanse, match, then link, create, review or quarantine."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from masterdata import cleansing, matching
+from masterdata.choices import CandidateStatus, IngestResult, SourceStatus
+from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, SourceRecord
+
+from .survivorship import refresh_golden
+
+MAX_CANDIDATES = 50  # golden records scored per incoming record, best blocking overlap first
+
+
+@dataclass
+class IngestOutcome:
+    result: str
+    source: SourceRecord
+    golden: GoldenRecord | None = None
+    candidates: list[DuplicateCandidate] = field(default_factory=list)
+
+
+def payload_hash(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def index_golden(golden: GoldenRecord) -> None:
+    """Rebuild the blocking keys of ``golden`` from its current values."""
+    keys = matching.blocking_keys(golden.entity, golden.values)
+    BlockingKey.objects.filter(golden=golden).exclude(key__in=keys).delete()
+    existing = set(BlockingKey.objects.filter(golden=golden).values_list("key", flat=True))
+    BlockingKey.objects.bulk_create([BlockingKey(golden=golden, key=k) for k in keys - existing])
+
+
+def candidates_for(entity: str, values: dict, exclude_id: int | None = None) -> list[tuple[GoldenRecord, object]]:
+    """Active golden records sharing a blocking key with ``values``, scored, best first."""
+    keys = matching.blocking_keys(entity, values)
+    if not keys:
+        return []
+    # The records sharing the most keys first: with one typo a duplicate still shares the others.
+    overlap = (
+        BlockingKey.objects.filter(key__in=keys, golden__entity=entity, golden__merged_into__isnull=True)
+        .exclude(golden_id=exclude_id)
+        .values("golden_id")
+        .annotate(shared=Count("id"))
+        .order_by("-shared", "golden_id")[: MAX_CANDIDATES * 4]
+    )
+    goldens = GoldenRecord.objects.filter(pk__in=[row["golden_id"] for row in overlap])
+    scored = [(g, matching.score_pair(entity, values, g.values)) for g in goldens]
+    scored.sort(key=lambda pair: pair[1].score, reverse=True)
+    return scored[:MAX_CANDIDATES]
+
+
+def propose(golden: GoldenRecord, other: GoldenRecord, pair) -> DuplicateCandidate | None:
+    """Record a review candidate unless the pair was already decided."""
+    left, right = sorted((golden, other), key=lambda g: g.pk)
+    candidate, created = DuplicateCandidate.objects.get_or_create(
+        left=left, right=right, defaults={"entity": golden.entity, "score": pair.score, "fields": pair.fields}
+    )
+    if not created and candidate.status == CandidateStatus.OPEN:
+        candidate.score, candidate.fields = pair.score, pair.fields
+        candidate.save(update_fields=["score", "fields"])
+    return candidate if candidate.status == CandidateStatus.OPEN else None
+
+
+@transaction.atomic
+def ingest(system, entity: str, external_id: str, payload: dict, locale: str = "") -> IngestOutcome:
+    """Bring one record from ``system`` into master data.
+
+    Idempotent: the same payload again is ``unchanged``; a new version of a known
+    record updates its source record and golden record in place.
+    """
+    digest = payload_hash(payload)
+    source = (
+        SourceRecord.objects.select_for_update().filter(system=system, entity=entity, external_id=external_id).first()
+    )
+    if source and source.payload_hash == digest:
+        return IngestOutcome(IngestResult.UNCHANGED, source, source.golden)
+    cleaned = cleansing.cleanse(entity, payload, locale=locale or None)
+    source = source or SourceRecord(system=system, entity=entity, external_id=str(external_id))
+    source.payload, source.payload_hash, source.locale = payload, digest, locale
+    source.values, source.errors = cleaned.values, cleaned.errors
+    source.changes = [change_dict(c) for c in cleaned.changes]
+    source.warnings, source.received_at = cleaned.warnings, timezone.now()
+    if cleaned.errors:
+        source.status = SourceStatus.QUARANTINED
+        source.save()
+        return IngestOutcome(IngestResult.QUARANTINED, source, source.golden)
+
+    source.status = SourceStatus.LINKED
+    if source.golden_id:  # a known record changed: its golden record follows
+        source.save()
+        golden = refresh_golden(source.golden)
+        index_golden(golden)
+        return IngestOutcome(IngestResult.LINKED, source, golden)
+
+    scored = candidates_for(entity, cleaned.values)
+    link = matching.thresholds(entity).link
+    if scored and scored[0][1].score >= link:
+        source.golden = scored[0][0]
+        source.save()
+        golden = refresh_golden(source.golden)
+        index_golden(golden)
+        return IngestOutcome(IngestResult.LINKED, source, golden)
+
+    golden = GoldenRecord.objects.create(entity=entity, display_name="", values={})
+    source.golden = golden
+    source.save()
+    refresh_golden(golden)
+    index_golden(golden)
+    review = matching.thresholds(entity).review
+    proposals = [propose(golden, other, pair) for other, pair in scored if pair.score >= review]
+    proposals = [p for p in proposals if p]
+    return IngestOutcome(IngestResult.REVIEW if proposals else IngestResult.CREATED, source, golden, proposals)
+
+
+def change_dict(change) -> dict:
+    return {"field": change.field, "before": change.before, "after": change.after, "rule": change.rule}

@@ -1,0 +1,34 @@
+"""The stewardship workspace's pages, one module per area."""
+
+from .bulk import BulkMergeView
+from .imports import ImportJobDetailView, ImportView
+from .records import (
+    GoldenRecordDetailView,
+    GoldenRecordListView,
+    MergeUndoView,
+    QuarantineListView,
+    SourceRecordDetailView,
+)
+from .review import (
+    DuplicateCandidateDetailView,
+    DuplicateCandidateListView,
+    DuplicateCandidateMergeView,
+    DuplicateCandidateRejectView,
+    open_count,
+)
+
+__all__ = [
+    "BulkMergeView",
+    "DuplicateCandidateDetailView",
+    "DuplicateCandidateListView",
+    "DuplicateCandidateMergeView",
+    "DuplicateCandidateRejectView",
+    "GoldenRecordDetailView",
+    "GoldenRecordListView",
+    "ImportJobDetailView",
+    "ImportView",
+    "MergeUndoView",
+    "QuarantineListView",
+    "SourceRecordDetailView",
+    "open_count",
+]
