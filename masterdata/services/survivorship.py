@@ -1,6 +1,6 @@
 """Choosing each golden value among the source records linked to it."""
 
-from masterdata.choices import Strategy
+from masterdata.choices import SourceStatus, Strategy
 from masterdata.models import GoldenRecord, SourceRecord, SurvivorshipRule
 
 
@@ -27,6 +27,9 @@ def surviving_values(entity: str, sources: list[SourceRecord]) -> tuple[dict, di
     default, per_field = _rules(entity)
     schema_fields = GoldenRecord(entity=entity).schema.field_names
     values, lineage = {}, {}
+    # A quarantined version of a once-linked record offers nothing: a value cleansing
+    # rejected must never reach the golden record.
+    sources = [s for s in sources if s.status == SourceStatus.LINKED]
     for field in schema_fields:
         offers = [(s, s.values.get(field)) for s in sources if s.values.get(field) not in (None, "")]
         if not offers:

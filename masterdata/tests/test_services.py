@@ -8,6 +8,7 @@ from masterdata.choices import CandidateStatus, IngestResult, SourceStatus, Stra
 from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, Merge, SourceRecord, SurvivorshipRule
 from masterdata.services.ingest import ingest
 from masterdata.services.merge import mark_not_duplicate, merge, merge_candidates, unmerge
+from masterdata.services.survivorship import refresh_golden
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +164,13 @@ def test_bulk_merge_skips_pairs_resolved_on_the_way(crm, shop):
     bc.refresh_from_db()
     assert bc.status == CandidateStatus.SUPERSEDED
     assert GoldenRecord.objects.active().count() == 1
+
+
+def test_a_quarantined_new_version_never_leaks_into_the_golden_record(crm, shop):
+    golden = ingest(shop, "customer", "s-1", {**ANNA, "email": "anna@shop.example"}, locale="de_DE").golden
+    assert ingest(crm, "customer", "c-1", ANNA, locale="de_DE").golden == golden
+    bad = ingest(crm, "customer", "c-1", {**ANNA, "email": "still no email"}, locale="de_DE")
+    assert bad.result == IngestResult.QUARANTINED
+
+    refresh_golden(golden)  # any later recompute (another update, a merge) must leave the rejected value out
+    assert golden.values["email"] == "anna@shop.example"

@@ -231,3 +231,18 @@ def test_quarantine_query_count_is_bounded(client_for, personas, django_assert_m
     client = client_for(personas["viewer"])
     with django_assert_max_num_queries(10):
         assert client.get(QUARANTINE).status_code == 200
+
+
+def test_unmerge_needs_change_on_both_golden_records_like_merge(client_for, personas):
+    from guardian.shortcuts import assign_perm
+
+    from masterdata.services.merge import merge as merge_records
+
+    older, newer, _candidate = customer_pair()
+    merge = merge_records(older, newer, actor=personas["steward"])
+    outsider = personas["nobody"]
+    assign_perm("masterdata.change_merge", outsider, merge)  # the merge granted, the records not
+    assign_perm("masterdata.view_merge", outsider, merge)
+    assert client_for(outsider).post(unmerge_url(merge)).status_code == 404
+    merge.refresh_from_db()
+    assert merge.undone_at is None

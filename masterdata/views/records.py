@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.html import format_html
 from django.views import View
@@ -144,6 +145,10 @@ class MergeUndoView(LoginRequiredMixin, View):
 
     def post(self, request, pk):
         record = get_object_or_404(Merge.objects.restrict(request.user, "change"), pk=pk)
+        # As for merging: both golden records must be the user's to change.
+        changeable = GoldenRecord.objects.restrict(request.user, "change")
+        if changeable.filter(pk__in=[record.survivor_id, record.absorbed_id]).count() != 2:
+            raise Http404
         try:
             unmerge(record, actor=request.user)
         except ValidationError as exc:
