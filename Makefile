@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint install install-dev chromium migrate demo-users bench clean
+.PHONY: run test lint install install-dev peers migrate demo-users bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,18 +34,27 @@ run: demo-users
 	@echo "Junction on http://127.0.0.1:$(PORT)  (health: http://127.0.0.1:$(PORT)/healthz)"
 	DJANGO_DEBUG=1 PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho -f Procfile.dev start
 
-## chromium: Debian's headless Chromium for the browser tests (installed when missing and we are root).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "note: /usr/bin/chromium is missing and we are not root: browser tests will be skipped"; fi; }
+## peers: what tests talk to besides the services: Debian's headless Chromium (browser
+## tests), openssh-server (the files connector's SFTP peer), json-server from npm (the
+## REST connector's peer). Debian packages are installed when missing and we are root.
+APT_PEERS := chromium:/usr/bin/chromium openssh-server:/usr/sbin/sshd
+peers: tests/peers/node_modules
+	@for peer in $(APT_PEERS); do pkg=$${peer%%:*}; bin=$${peer#*:}; \
+	  [ -x "$$bin" ] && continue; \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian's $$pkg"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkg >/dev/null; \
+	  else echo "note: $$bin is missing and we are not root: tests that need $$pkg will be skipped"; fi; done
+
+tests/peers/node_modules: tests/peers/package.json tests/peers/package-lock.json
+	@command -v npm >/dev/null 2>&1 && npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error \
+	  && touch $@ || echo "note: npm is missing: the REST connector's tests will be skipped"
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 ## test: lint, then the whole pytest suite (browser tests included).
-test: install-dev chromium lint
+test: install-dev peers lint
 	$(BIN)/pytest
 
 ## bench: the benchmarks in bench/ (their own venv; figures in bench/README.md). Slow: about 10 minutes.

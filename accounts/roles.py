@@ -29,6 +29,19 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     "integrations.system": {A: MANAGE, E: MANAGE, S: VIEW, AU: VIEW, V: VIEW},
     "integrations.systemuserobjectpermission": {A: MANAGE, AU: VIEW},
     "integrations.systemgroupobjectpermission": {A: MANAGE, AU: VIEW},
+    # Engineers create connectors and flows, and see and change those granted to them
+    # (their own, or their group's) through django-guardian: see docs/roles.md.
+    "integrations.connector": {A: MANAGE, E: ("add",), AU: VIEW, V: VIEW},
+    "integrations.connectoruserobjectpermission": {A: MANAGE, AU: VIEW},
+    "integrations.connectorgroupobjectpermission": {A: MANAGE, AU: VIEW},
+    "integrations.flow": {A: MANAGE, E: ("add",), AU: VIEW, V: VIEW},
+    "integrations.flowuserobjectpermission": {A: MANAGE, AU: VIEW},
+    "integrations.flowgroupobjectpermission": {A: MANAGE, AU: VIEW},
+    # Runs and outcomes are shown for the flows a person may view.
+    "integrations.run": {A: VIEW, E: VIEW, AU: VIEW, V: VIEW},
+    "integrations.recordoutcome": {A: VIEW, E: VIEW, AU: VIEW},
+    "integrations.delivery": {A: VIEW, AU: VIEW},
+    "integrations.inboundevent": {A: VIEW, AU: VIEW},
     "monitoring.heartbeat": {A: VIEW, E: VIEW, AU: VIEW},
     "masterdata.goldenrecord": {A: MANAGE, E: VIEW, S: ("view", "change"), AU: VIEW, V: VIEW},
     "masterdata.sourcerecord": {A: MANAGE, E: VIEW, S: VIEW, AU: VIEW, V: VIEW},

@@ -7,6 +7,7 @@ Work that matters is described by a database row first; a message only says
 import os
 
 from celery import Celery
+from django.conf import settings
 from kombu import Queue
 
 from monitoring.heartbeat import HeartbeatStep
@@ -38,6 +39,12 @@ app.conf.update(
             "options": {"expires": 14},
         },
         "prune-heartbeats": {"task": "monitoring.tasks.prune_heartbeats", "schedule": 3600.0},
+        # Re-queues committed work that has no message (integrations/engine/sweeper.py).
+        "sweep": {
+            "task": "integrations.tasks.sweep",
+            "schedule": float(settings.JUNCTION_SWEEP_SECONDS),
+            "options": {"expires": settings.JUNCTION_SWEEP_SECONDS},
+        },
     },
 )
 app.steps["worker"].add(HeartbeatStep)

@@ -1,35 +1,105 @@
-"""The main menu: each entry names the permission it needs, so every role sees only what it may use."""
+"""The main menu: each entry names the permission it needs, so every role sees only what it may use.
+
+An entry with ``children`` is a dropdown section: shown when at least one of
+its children is, and holding only those.
+"""
 
 from dataclasses import dataclass
 
+from django.apps import apps
+from django.db.models import CharField, Q, Value
 from django.urls import reverse
 from django.utils.module_loading import import_string
-from guardian.shortcuts import get_objects_for_user
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
 
 @dataclass(frozen=True)
 class MenuItem:
     label: str
-    url_name: str
+    url_name: str | None
     icon: str
-    permission: str | None = None  # None: every signed-in user
+    # None: every signed-in user; a tuple: any one of them suffices.
+    permission: str | tuple[str, ...] | None = None
     staff_only: bool = False
-    # Also shown to people granted the permission on single objects (guardian).
+    # Also shown to people granted the (first) permission on single objects (guardian).
     object_level: bool = False
     # Dotted path to ``f(user) -> int | None``: a number shown beside the label (None: no badge).
     badge: str | None = None
+    children: tuple["MenuItem", ...] = ()
+    # View names (prefixes) that mark this entry as the current one; default: its own page.
+    matches: tuple[str, ...] = ()
 
-    def visible_to(self, user) -> bool:
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        if self.permission is None:
+            return ()
+        return (self.permission,) if isinstance(self.permission, str) else self.permission
+
+    def by_role(self, user) -> bool:
+        return not self.permissions or any(user.has_perm(p) for p in self.permissions)
+
+    def visible_to(self, user, granted: frozenset[str] = frozenset()) -> bool:
+        """``granted``: the permissions ``user`` holds on single objects (see ``object_grants``)."""
         if self.staff_only and not user.is_staff:
             return False
-        if self.permission is None or user.has_perm(self.permission):
-            return True
-        return self.object_level and get_objects_for_user(user, self.permission, accept_global_perms=False).exists()
+        if self.children:
+            return any(child.visible_to(user, granted) for child in self.children)
+        return self.by_role(user) or (self.object_level and self.permissions[0] in granted)
 
+    def is_current(self, view_name: str | None) -> bool:
+        if not view_name:
+            return False
+        if self.children:
+            return any(child.is_current(view_name) for child in self.children)
+        return view_name == self.url_name or any(view_name.startswith(prefix) for prefix in self.matches)
+
+
+INTEGRATIONS = (
+    MenuItem(
+        "Systems",
+        "integrations:system_list",
+        "hdd-network",
+        "integrations.view_system",
+        object_level=True,
+        matches=("integrations:system_",),
+    ),
+    # Engineers hold only "add" on connectors and flows: the entry leads them to create their first.
+    MenuItem(
+        "Connectors",
+        "integrations:connector_list",
+        "plug",
+        ("integrations.view_connector", "integrations.add_connector"),
+        object_level=True,
+        matches=("integrations:connector_",),
+    ),
+    MenuItem(
+        "Flows",
+        "integrations:flow_list",
+        "shuffle",
+        ("integrations.view_flow", "integrations.add_flow"),
+        object_level=True,
+        matches=("integrations:flow_",),
+    ),
+    MenuItem(
+        "Runs",
+        "integrations:run_list",
+        "activity",
+        "integrations.view_run",
+        matches=("integrations:run_", "integrations:outcome_"),
+    ),
+    MenuItem(
+        "Dead-letter queue",
+        "integrations:deadletter_list",
+        "inbox",
+        "integrations.view_recordoutcome",
+        matches=("integrations:deadletter_",),
+    ),
+)
 
 MENU = (
     MenuItem("Dashboard", "home", "speedometer2"),
-    MenuItem("Systems", "integrations:system_list", "hdd-network", "integrations.view_system", object_level=True),
+    MenuItem("Integrations", None, "diagram-2", children=INTEGRATIONS),
     MenuItem("Master data", "masterdata:goldenrecord_list", "people", "masterdata.view_goldenrecord"),
     MenuItem(
         "Review queue",
@@ -44,23 +114,69 @@ MENU = (
 )
 
 
-def menu_for(user) -> list[dict]:
-    """The menu entries ``user`` may use, with resolved URLs."""
+def grant_models(model) -> tuple:
+    """The user and group object-permission models of ``model``: its direct foreign-key ones,
+    found without a query, else guardian's generic ones."""
+    direct = {rel.related_model for rel in model._meta.related_objects}
+    user = next((m for m in direct if issubclass(m, UserObjectPermissionBase)), None)
+    group = next((m for m in direct if issubclass(m, GroupObjectPermissionBase)), None)
+    return user or get_user_obj_perms_model(model), group or get_group_obj_perms_model(model)
+
+
+def object_grants(user, perms) -> frozenset[str]:
+    """Which of ``perms`` (``"app_label.codename"``) ``user`` holds on at least one object, granted
+    to them or to one of their groups: one query for all of them, as the menu is on every page."""
+    parts = []
+    for perm in sorted(perms):
+        app_label, codename = perm.split(".", 1)
+        user_grants, group_grants = grant_models(apps.get_model(app_label, codename.split("_", 1)[1]))
+        for grants, holder in ((user_grants, Q(user=user)), (group_grants, Q(group__user=user))):
+            rows = grants.objects.filter(holder, permission__codename=codename)
+            rows = rows.filter(permission__content_type__app_label=app_label)
+            parts.append(rows.annotate(granted=Value(perm, output_field=CharField())).values_list("granted", flat=True))
+    if not parts:
+        return frozenset()
+    return frozenset(parts[0].union(*parts[1:]))
+
+
+def object_level_items(items) -> list[MenuItem]:
+    found = []
+    for item in items:
+        found += object_level_items(item.children) if item.children else [item] if item.object_level else []
+    return found
+
+
+def entry(item: MenuItem, user, view_name: str | None, granted: frozenset[str]) -> dict:
+    return {
+        "label": item.label,
+        "url": reverse(item.url_name) if item.url_name else None,
+        "icon": item.icon,
+        "url_name": item.url_name,
+        "badge": import_string(item.badge)(user) if item.badge else None,
+        "active": item.is_current(view_name),
+        "children": [entry(c, user, view_name, granted) for c in item.children if c.visible_to(user, granted)],
+    }
+
+
+def menu_for(user, view_name: str | None = None) -> list[dict]:
+    """The menu entries ``user`` may use, with resolved URLs; ``view_name`` marks the current one."""
     if not user.is_authenticated:
         return []
-    return [
-        {
-            "label": item.label,
-            "url": reverse(item.url_name),
-            "icon": item.icon,
-            "url_name": item.url_name,
-            "badge": import_string(item.badge)(user) if item.badge else None,
-        }
-        for item in MENU
-        if item.visible_to(user)
-    ]
+    # Object grants matter only where the role does not already show the entry.
+    wanted = {item.permissions[0] for item in object_level_items(MENU) if not item.by_role(user)}
+    granted = object_grants(user, wanted) if wanted else frozenset()
+    return [entry(item, user, view_name, granted) for item in MENU if item.visible_to(user, granted)]
+
+
+def menu_labels(user) -> list[str]:
+    """Every label ``user`` sees, sections' children after their section: ``["Integrations", "Systems", …]``."""
+    return [label for item in menu_for(user) for label in (item["label"], *(c["label"] for c in item["children"]))]
 
 
 def navigation(request):
-    """Template context processor: ``nav_items`` for the base layout."""
-    return {"nav_items": menu_for(request.user)}
+    """Template context processor: ``nav_items`` for the base layout, worked out once per request
+    (tables and partials render with the request's context too)."""
+    if not hasattr(request, "_junction_menu"):
+        match = getattr(request, "resolver_match", None)
+        request._junction_menu = menu_for(request.user, match.view_name if match else None)
+    return {"nav_items": request._junction_menu}

@@ -252,6 +252,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Two choice sets share the field name "entity": name them apart in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "MasterEntityEnum": "masterdata.entities.Entity",
+        "FlowEntityEnum": "integrations.choices.FlowEntity",
+    },
 }
 
 # --- Audit trail --------------------------------------------------------------
@@ -266,8 +271,19 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "monitoring.heartbeat",  # liveness pings, written every few seconds
     "masterdata.blockingkey",  # derived matching keys, rebuilt from golden values
     "masterdata.importjob",  # registered below without the uploaded file's content
+    "integrations.connector",  # registered below without the encrypted credentials
+    # The run log is itself the record of what workers did; people's actions on it
+    # (run, replay, discard) are audited where they happen.
+    "integrations.run",
+    "integrations.recordoutcome",
+    "integrations.delivery",
+    "integrations.inboundevent",
 )
-AUDITLOG_INCLUDE_TRACKING_MODELS = ({"model": "masterdata.importjob", "exclude_fields": ["content"]},)
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "masterdata.importjob", "exclude_fields": ["content"]},
+    # Credentials never enter the trail; their change shows as credentials_changed.
+    {"model": "integrations.connector", "exclude_fields": ["credentials"]},
+)
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
 
 # --- Celery -----------------------------------------------------------------
@@ -294,3 +310,43 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 JUNCTION_WORKER_HEARTBEAT_INTERVAL = env.int("JUNCTION_WORKER_HEARTBEAT_INTERVAL", default=10)
 # A worker (or the scheduler) silent for longer than this is reported down by /healthz.
 JUNCTION_HEARTBEAT_STALE_AFTER = env.int("JUNCTION_HEARTBEAT_STALE_AFTER", default=60)
+
+# --- Sync engine ------------------------------------------------------------
+
+# Fernet keys for connector credentials at rest, newest first: the first
+# encrypts, all decrypt, so a key is rotated by prepending a new one and
+# running `manage.py rotate_credentials` (docs/operations.md).
+JUNCTION_ENCRYPTION_KEYS = env.list("JUNCTION_ENCRYPTION_KEYS", default=[])
+if not JUNCTION_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "JUNCTION_ENCRYPTION_KEYS must be set when DJANGO_DEBUG is off (production mode). Generate one with: "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+    _dev_fernet = VAR_DIR / "dev-encryption-key"
+    if not _dev_fernet.exists():
+        from cryptography.fernet import Fernet
+
+        _dev_fernet.write_bytes(Fernet.generate_key())
+        _dev_fernet.chmod(0o600)
+    JUNCTION_ENCRYPTION_KEYS = [_dev_fernet.read_text().strip()]
+
+# How often the sweeper re-queues due retries and work whose message was lost.
+JUNCTION_SWEEP_SECONDS = env.int("JUNCTION_SWEEP_SECONDS", default=10)
+# A worker's claim on a batch or a run's extraction; after it, the work is another worker's.
+# Must exceed the slowest batch: a re-sent batch is harmless (upserts) but wasted.
+JUNCTION_LEASE_SECONDS = env.int("JUNCTION_LEASE_SECONDS", default=300)
+# A target whose batches keep failing is paused this long before a probe ("Test connection").
+JUNCTION_CIRCUIT_COOLDOWN_SECONDS = env.int("JUNCTION_CIRCUIT_COOLDOWN_SECONDS", default=60)
+# Local folders the files adapter may read and write must lie inside this one.
+JUNCTION_FILES_ROOT = env.path("JUNCTION_FILES_ROOT", default=VAR_DIR / "files")
+# Inbound webhooks may allow bodies up to 20 MiB (each connector sets its own limit, 1 MiB by default).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# Modules that register adapters (integrations/adapters/registry.py); a new
+# adapter is one module added here.
+JUNCTION_ADAPTERS = [
+    "integrations.adapters.rest",
+    "integrations.adapters.sql",
+    "integrations.adapters.files",
+    "integrations.adapters.webhook",
+]

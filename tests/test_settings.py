@@ -19,6 +19,10 @@ PROBE = (
 )
 
 
+# The secrets production mode requires (throwaway values).
+PRODUCTION = {"DJANGO_SECRET_KEY": "x" * 50, "JUNCTION_ENCRYPTION_KEYS": "46A2ucuEw8B34q5nHFBnPChaBlpy6dAmb5I2z5l23f4="}
+
+
 def settings_with(tmp_path, **env) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JUNCTION_", "DATABASE_", "REDIS_"))}
     clean |= {"DJANGO_SETTINGS_MODULE": "config.settings", "JUNCTION_VAR_DIR": str(tmp_path)} | env
@@ -31,8 +35,14 @@ def test_production_mode_requires_a_secret_key(tmp_path):
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
-def test_production_defaults_are_safe(tmp_path):
+def test_production_mode_requires_an_encryption_key_for_credentials(tmp_path):
     result = settings_with(tmp_path, DJANGO_SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "JUNCTION_ENCRYPTION_KEYS must be set" in result.stderr
+
+
+def test_production_defaults_are_safe(tmp_path):
+    result = settings_with(tmp_path, **PRODUCTION)
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values["DEBUG"] is False
@@ -72,7 +82,7 @@ def test_embedded_sqlite_runs_in_wal_mode(tmp_path):
 def test_servers_from_the_environment(tmp_path):
     result = settings_with(
         tmp_path,
-        DJANGO_SECRET_KEY="x" * 50,
+        **PRODUCTION,
         DATABASE_URL="postgres://junction@db.internal:5432/junction",
         REDIS_URL="redis://cache.internal:6379/0",
     )

@@ -3,31 +3,61 @@
 import pytest
 from guardian.shortcuts import assign_perm
 
-from config.navigation import menu_for
+from config.navigation import menu_for, menu_labels
 from integrations.tests.factories import SystemFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def labels(user):
-    return [item["label"] for item in menu_for(user)]
+    """Every label shown, each section followed by its children."""
+    return menu_labels(user)
+
+
+INTEGRATIONS_ALL = ["Integrations", "Systems", "Connectors", "Flows", "Runs", "Dead-letter queue"]
 
 
 def test_menu_per_role(personas):
     assert labels(personas["admin"]) == [
         "Dashboard",
-        "Systems",
+        *INTEGRATIONS_ALL,
         "Master data",
         "Review queue",
         "Audit trail",
         "API",
         "Admin",
     ]
-    assert labels(personas["auditor"]) == ["Dashboard", "Systems", "Master data", "Review queue", "Audit trail", "API"]
-    assert labels(personas["engineer"]) == ["Dashboard", "Systems", "Master data", "Review queue", "API"]
-    assert labels(personas["steward"]) == ["Dashboard", "Systems", "Master data", "Review queue", "API"]
-    assert labels(personas["viewer"]) == ["Dashboard", "Systems", "Master data", "API"]
+    assert labels(personas["auditor"]) == [
+        "Dashboard",
+        *INTEGRATIONS_ALL,
+        "Master data",
+        "Review queue",
+        "Audit trail",
+        "API",
+    ]
+    # Engineers hold "add" on connectors and flows: the entries lead them to create their first.
+    assert labels(personas["engineer"]) == ["Dashboard", *INTEGRATIONS_ALL, "Master data", "Review queue", "API"]
+    assert labels(personas["steward"]) == ["Dashboard", "Integrations", "Systems", "Master data", "Review queue", "API"]
+    assert labels(personas["viewer"]) == [
+        "Dashboard",
+        "Integrations",
+        "Systems",
+        "Connectors",
+        "Flows",
+        "Runs",
+        "Master data",
+        "API",
+    ]  # no record outcomes for viewers, so no dead-letter queue
     assert labels(personas["nobody"]) == ["Dashboard", "API"]
+
+
+def test_sections_hold_their_children_and_mark_the_current_page(personas):
+    menu = menu_for(personas["admin"], "integrations:flow_detail")
+    section = next(item for item in menu if item["label"] == "Integrations")
+    assert section["url"] is None and section["active"]
+    assert [c["label"] for c in section["children"] if c["active"]] == ["Flows"]
+    assert not next(item for item in menu if item["label"] == "Dashboard")["active"]
+    assert section["children"][0]["url"] == "/integrations/systems/"
 
 
 def test_review_queue_badge_counts_open_pairs(personas):
@@ -47,10 +77,32 @@ def test_review_queue_badge_counts_open_pairs(personas):
 
 def test_a_single_object_grant_brings_the_menu_entry(personas):
     assign_perm("view_system", personas["nobody"], SystemFactory())
-    assert "Systems" in labels(personas["nobody"])
+    assert labels(personas["nobody"]) == ["Dashboard", "Integrations", "Systems", "API"]
+
+
+def test_a_single_flow_grant_brings_the_flows_entry(personas):
+    from integrations.tests.pages import make_flow
+
+    assign_perm("view_flow", personas["nobody"], make_flow())
+    assert labels(personas["nobody"]) == ["Dashboard", "Integrations", "Flows", "API"]
 
 
 def test_anonymous_has_no_menu():
     from django.contrib.auth.models import AnonymousUser
 
     assert menu_for(AnonymousUser()) == []
+
+
+def test_a_grant_to_a_group_counts_and_all_object_checks_take_one_query(personas, django_assert_num_queries):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from integrations.tests.pages import rest_connector
+
+    team = Group.objects.create(name="Shop team")
+    personas["nobody"].groups.add(team)
+    assign_perm("view_connector", team, rest_connector())
+    nobody = get_user_model().objects.get(pk=personas["nobody"].pk)  # no permission caches yet
+    nobody.get_all_permissions()  # the role's permissions: two queries of Django's own
+    with django_assert_num_queries(1):  # systems, connectors and flows: one query for all grants
+        assert menu_labels(nobody) == ["Dashboard", "Integrations", "Connectors", "API"]

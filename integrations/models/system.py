@@ -4,8 +4,7 @@ from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.querysets import RestrictedQuerySet
-
-from .choices import Environment, SystemKind
+from integrations.choices import Environment, SystemKind
 
 
 class System(models.Model):

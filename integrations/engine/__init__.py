@@ -1,0 +1,1 @@
+"""The sync engine: mapping, the pipeline steps, retries and the sweeper (docs/architecture.md)."""

@@ -1,0 +1,463 @@
+"""The pipeline: extract → cleanse and match → map → stage outcomes → load → record.
+
+Everything a worker will do is written to the database (``RecordOutcome``
+rows, the outbox) before a message is queued, and every network call happens
+outside a transaction. So a lost message, a restarted Redis or a killed worker
+loses nothing: the sweeper (``engine.sweeper``) finds the due rows again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.adapters.base import OutRecord, SourceRecord, WriteResult
+from integrations.adapters.errors import AdapterError, PermanentError, TransientError
+from integrations.choices import Action, CircuitState, OutcomeStatus, RunStatus, Stage
+from integrations.models import Connector, Delivery, Flow, RecordOutcome, Run
+
+from . import mapping
+from .retry import next_attempt
+
+log = logging.getLogger(__name__)
+
+
+def circuit_cooldown() -> timedelta:
+    """How long an open circuit waits before a probe."""
+    return timedelta(seconds=settings.JUNCTION_CIRCUIT_COOLDOWN_SECONDS)
+
+
+def lease() -> timedelta:
+    """A claim older than this belongs to a worker that died; the sweeper hands the work to another."""
+    return timedelta(seconds=settings.JUNCTION_LEASE_SECONDS)
+
+
+CIRCUIT_THRESHOLD = 3  # consecutive failed batches before a target is paused
+
+
+def payload_hash(payload: dict) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def idempotency_key(source: Connector, entity: str, external_id: str, version: str | None, digest: str) -> str:
+    """Same record, same version → same key, however often it is delivered."""
+    parts = [str(source.pk), entity, external_id, version or f"#{digest}"]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def bump(run_id: int, **counts: int) -> None:
+    """Add to a run's counters in one UPDATE (safe with many workers)."""
+    counts = {name: F(name) + n for name, n in counts.items() if n}
+    if counts:
+        Run.objects.filter(pk=run_id).update(**counts)
+
+
+# --- Staging: source records → outcome rows -------------------------------------------------
+
+
+class _DryRun(Exception):  # control flow: rolls back a dry run's master-data writes
+    def __init__(self, result):
+        self.result = result
+
+
+class Stager:
+    """Turns source records into outcome rows for one run (per target, or quarantined)."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self.flow: Flow = run.flow
+        self.targets = list(self.flow.targets.all())
+
+    def stage(self, records: list[SourceRecord], watermark: str | None) -> None:
+        """Write one page's outcome rows, the run's counts and the watermark in a single transaction.
+
+        The flow's watermark moves only here, with the rows up to it, and only in
+        the live stage: a pilot or a dry run must not make a later live run skip records.
+        """
+        counts = dict.fromkeys(("read", "filtered", "quarantined", "unchanged", "planned"), 0)
+        rows: list[RecordOutcome] = []
+        with transaction.atomic():
+            for record in records:
+                counts["read"] += 1
+                rows.extend(self._rows_for(record, counts))
+            rows = self._skip_known(rows, counts)
+            RecordOutcome.objects.bulk_create(rows, ignore_conflicts=True)
+            bump(self.run.pk, **counts)
+            if watermark is None:
+                Run.objects.filter(pk=self.run.pk).update(lease_until=timezone.now() + lease())
+            else:
+                Run.objects.filter(pk=self.run.pk).update(watermark=watermark, lease_until=timezone.now() + lease())
+                if self.run.stage == Stage.LIVE and self.run.trigger != "replay":
+                    Flow.objects.filter(pk=self.flow.pk).update(watermark=watermark)
+
+    def _rows_for(self, record: SourceRecord, counts: dict) -> list[RecordOutcome]:
+        digest = payload_hash(record.payload)
+        key = idempotency_key(self.flow.source, self.flow.entity, record.external_id, record.version, digest)
+        base = dict(
+            run=self.run,
+            flow=self.flow,
+            external_id=record.external_id[:255],
+            idempotency_key=key,
+            payload=record.payload,
+            payload_hash=digest,
+        )
+        problem = record.payload.get("__error__") if isinstance(record.payload, dict) else None
+        values, subject = ({}, "") if problem else self._resolve_master_data(record)
+        if isinstance(values, str):  # master data quarantined it: the reason
+            problem = values
+        if problem:
+            counts["quarantined"] += 1
+            return [
+                RecordOutcome(
+                    **base, status=OutcomeStatus.QUARANTINED, error_class="InvalidRecord", error_message=problem
+                )
+            ]
+        if not mapping.matches(self.flow.filters, values) or (
+            self.run.stage == Stage.PILOT and not mapping.matches(self.flow.pilot_filter, values)
+        ):
+            counts["filtered"] += 1
+            return []
+        return [self._row_for_target(base, values, subject, target, counts) for target in self.targets]
+
+    def _resolve_master_data(self, record: SourceRecord) -> tuple[dict | str, str]:
+        """(values to map, subject); values is the quarantine reason when cleansing rejects the record."""
+        if not self.flow.carries_master_data:
+            return dict(record.payload), f"{self.flow.source.system_id}:{record.external_id}"
+        from masterdata.services.ingest import ingest  # the master-data step of every master-data flow
+
+        try:
+            with transaction.atomic():
+                outcome = ingest(
+                    self.flow.source.system,
+                    self.flow.entity,
+                    record.external_id,
+                    record.payload,
+                    locale=self.flow.source.settings.get("locale", ""),
+                )
+                if outcome.source.status == "quarantined":
+                    result = outcome.source.quarantine_reason, ""
+                else:
+                    golden = outcome.golden
+                    values = {**golden.values, "golden_id": golden.pk, "external_id": record.external_id}
+                    result = values, f"golden:{golden.pk}"
+                if self.run.dry_run:
+                    raise _DryRun(result)  # a plan only: master data stays as it was
+        except _DryRun as plan:
+            return plan.result
+        return result
+
+    def _row_for_target(self, base: dict, values: dict, subject: str, target: Connector, counts: dict):
+        row = RecordOutcome(**base, target=target, subject=subject)
+        try:
+            row.mapped = mapping.apply(self.flow.mapping, values, resolve=self._resolver(target))
+        except mapping.MappingError as exc:
+            counts["quarantined"] += 1
+            row.status, row.error_class, row.error_message = OutcomeStatus.QUARANTINED, "MappingError", str(exc)
+            return row
+        if self.run.dry_run:
+            plan(row)
+            counts["planned"] += row.action != Action.UNCHANGED
+            counts["unchanged"] += row.action == Action.UNCHANGED
+        return row
+
+    def _resolver(self, target: Connector) -> Callable[[str, str], str]:
+        system = self.flow.source.system
+
+        def resolve(entity: str, external_id: str) -> str:
+            return remote_id_for(system, target, entity, external_id)
+
+        return resolve
+
+    def _skip_known(self, rows: list[RecordOutcome], counts: dict) -> list[RecordOutcome]:
+        """Rows whose key a target already has are re-deliveries: counted unchanged, not staged again."""
+        live = [r for r in rows if r.target_id and r.status != OutcomeStatus.PLANNED]
+        if not live:
+            return rows
+        known = set(
+            RecordOutcome.objects.filter(
+                target_id__in={r.target_id for r in live}, idempotency_key__in={r.idempotency_key for r in live}
+            )
+            .exclude(status=OutcomeStatus.PLANNED)
+            .values_list("target_id", "idempotency_key")
+        )
+        fresh = [r for r in rows if (r.target_id, r.idempotency_key) not in known or r.status == OutcomeStatus.PLANNED]
+        counts["unchanged"] += len(rows) - len(fresh)
+        return fresh
+
+
+def remote_id_for(system, target: Connector, entity: str, external_id: str) -> str:
+    """The target's id for a record the source knows as ``external_id`` (an order's customer, say)."""
+    from masterdata.models import SourceRecord as MasterSource
+
+    subject = f"{system.pk}:{external_id}"
+    source = MasterSource.objects.filter(system=system, entity=entity, external_id=external_id).first()
+    if source and source.golden_id:
+        golden = source.golden
+        while golden.merged_into_id:  # merged away: the survivor speaks for it
+            golden = golden.merged_into
+        subject = f"golden:{golden.pk}"
+    delivery = Delivery.objects.filter(target=target, entity=entity, subject=subject).first()
+    if delivery is None:
+        raise mapping.MappingError(
+            f"{entity.replace('_', ' ')} {external_id!r} has not reached {target} yet; replay this record once it has"
+        )
+    return delivery.remote_id
+
+
+def plan(row: RecordOutcome) -> None:
+    """Dry run: what loading ``row`` would change, against what was last delivered."""
+    row.status = OutcomeStatus.PLANNED
+    last = Delivery.objects.filter(target=row.target, entity=row.flow.entity, subject=row.subject).first()
+    if last is None:
+        row.action, row.diff = Action.CREATED, {k: [None, v] for k, v in row.mapped.items()}
+        return
+    row.remote_id = last.remote_id
+    diff = {
+        k: [last.payload.get(k), row.mapped.get(k)]
+        for k in sorted(set(last.payload) | set(row.mapped))
+        if last.payload.get(k) != row.mapped.get(k)
+    }
+    row.action, row.diff = (Action.UPDATED, diff) if diff else (Action.UNCHANGED, {})
+
+
+# --- Loading: outcome rows → target ---------------------------------------------------------
+
+
+def claim(run_id: int, target_id: int, limit: int) -> list[RecordOutcome]:
+    """Lease up to ``limit`` due rows of one run and target (skipping rows another worker holds)."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            RecordOutcome.objects.select_for_update(skip_locked=True)
+            .filter(run_id=run_id, target_id=target_id, status__in=[OutcomeStatus.PENDING, OutcomeStatus.RETRYING])
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .order_by("pk")[:limit]
+        )
+        if rows:
+            RecordOutcome.objects.filter(pk__in=[r.pk for r in rows]).update(
+                lease_until=now + lease(), attempts=F("attempts") + 1
+            )
+            for row in rows:
+                row.attempts += 1
+    return rows
+
+
+def load(run_id: int, target_id: int) -> int:
+    """Deliver every due row of one run to one target, batch by batch. Returns rows delivered."""
+    run = Run.objects.select_related("flow").get(pk=run_id)
+    target = Connector.objects.get(pk=target_id)
+    flow, done = run.flow, 0
+    if target.circuit == CircuitState.OPEN or not target.enabled:
+        return 0  # the sweeper resumes delivery once a probe succeeds, or the target is enabled
+    if flow.stage in (Stage.PAUSED, Stage.DRAFT):
+        return 0  # staged rows wait, leased by nobody, until the flow is resumed
+    Run.objects.filter(pk=run_id, status=RunStatus.EXTRACTING, extracted=True).update(status=RunStatus.DELIVERING)
+    with target.open_adapter() as adapter:
+        while rows := claim(run_id, target_id, flow.batch_size):
+            subjects = {r.subject for r in rows}
+            known = dict(
+                Delivery.objects.filter(target=target, entity=flow.entity, subject__in=subjects).values_list(
+                    "subject", "remote_id"
+                )
+            )
+            batch = [OutRecord(key=r.idempotency_key, payload=r.mapped, target_id=known.get(r.subject)) for r in rows]
+            try:
+                results = adapter.write(flow.entity, batch)  # outside any transaction
+            except AdapterError as exc:
+                # The whole batch failed: the target or the connector is at fault, not the
+                # records, so they wait and retry (and the circuit counts it) rather than
+                # being quarantined as bad data.
+                error = exc if not exc.permanent else TransientError(f"{exc.message} (the whole batch failed)")
+                results = [WriteResult(key=r.idempotency_key, error=error) for r in rows]
+            except Exception as exc:  # an adapter bug must not lose the batch: retry it, then dead-letter it
+                log.exception("Adapter %s failed on a batch", target.adapter)
+                error = TransientError(f"{type(exc).__name__}: {exc}")
+                results = [WriteResult(key=r.idempotency_key, error=error) for r in rows]
+            done += record_results(run, target, rows, results)
+            if not track_circuit(target, results):
+                break
+    finish_if_done(run_id)
+    return done
+
+
+def record_results(run: Run, target: Connector, rows: list[RecordOutcome], results: list[WriteResult]) -> int:
+    """Store each row's result, its delivery cross-reference and the run's counts, in one transaction."""
+    flow, now = run.flow, timezone.now()
+    by_key = {r.key: r for r in results}
+    counts = dict.fromkeys(("created", "updated", "unchanged", "failed", "dead_lettered"), 0)
+    deliveries: dict[str, Delivery] = {}
+    for row in rows:
+        result = by_key.get(row.idempotency_key) or WriteResult(
+            key=row.idempotency_key, error=TransientError("The adapter returned no result for this record.")
+        )
+        row.lease_until, row.updated_at = None, now
+        error = result.error
+        if error is None:
+            row.status, row.action = OutcomeStatus.DELIVERED, result.action
+            row.remote_id = str(result.target_id or "")
+            row.error_class = row.error_message = ""
+            counts[result.action] += 1
+            deliveries[row.subject] = Delivery(
+                target=target,
+                entity=flow.entity,
+                subject=row.subject,
+                remote_id=row.remote_id,
+                last_key=row.idempotency_key,
+                payload=row.mapped,
+                delivered_at=now,
+            )
+            continue
+        row.error_class = type(error).__name__
+        row.error_message = getattr(error, "message", None) or str(error)
+        if isinstance(error, PermanentError) or not isinstance(error, AdapterError):
+            row.status = OutcomeStatus.QUARANTINED
+            counts["failed"] += 1
+        elif row.attempts >= flow.max_attempts:
+            row.status = OutcomeStatus.DEAD
+            counts["dead_lettered"] += 1
+        else:
+            row.status = OutcomeStatus.RETRYING
+            row.next_attempt_at = next_attempt(row.attempts, flow.retry_base_seconds, error.retry_after)
+    with transaction.atomic():
+        # Upserts by primary key and by identity: one statement each instead of one per row
+        # (bulk_update's CASE expressions cost seconds per thousand rows).
+        RecordOutcome.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["id"], update_fields=RESULT_FIELDS
+        )
+        Delivery.objects.bulk_create(
+            deliveries.values(),
+            update_conflicts=True,
+            unique_fields=["target", "entity", "subject"],
+            update_fields=["remote_id", "last_key", "payload", "delivered_at"],
+        )
+        bump(run.pk, **counts)
+    return sum(row.status == OutcomeStatus.DELIVERED for row in rows)
+
+
+RESULT_FIELDS = [
+    "status",
+    "action",
+    "remote_id",
+    "error_class",
+    "error_message",
+    "next_attempt_at",
+    "lease_until",
+    "updated_at",
+]
+
+
+def track_circuit(target: Connector, results: list[WriteResult]) -> bool:
+    """Open the target's circuit after repeated failed batches. False: stop sending for now."""
+    if any(r.error is None or isinstance(r.error, PermanentError) for r in results):
+        if target.consecutive_failures:
+            Connector.objects.filter(pk=target.pk).update(consecutive_failures=0, last_error="")
+        return True
+    failures = target.consecutive_failures = target.consecutive_failures + 1
+    message = str(results[0].error) if results else ""
+    if failures >= CIRCUIT_THRESHOLD:
+        Connector.objects.filter(pk=target.pk).update(
+            consecutive_failures=failures,
+            circuit=CircuitState.OPEN,
+            circuit_retry_at=timezone.now() + circuit_cooldown(),
+            last_error=message,
+        )
+        log.warning("Circuit opened for %s after %d failed batches: %s", target, failures, message)
+        return False
+    Connector.objects.filter(pk=target.pk).update(consecutive_failures=failures, last_error=message)
+    return False  # the failed rows wait for their next attempt time
+
+
+def finish_if_done(run_id: int) -> bool:
+    """Close a run once extraction is complete and no row waits; sets succeeded or partial."""
+    run = Run.objects.get(pk=run_id)
+    if run.finished or not run.extracted:
+        return run.finished
+    if run.outcomes.filter(status__in=[OutcomeStatus.PENDING, OutcomeStatus.RETRYING]).exists():
+        return False
+    problems = run.quarantined or run.failed or run.dead_lettered
+    Run.objects.filter(pk=run_id, finished_at__isnull=True).update(
+        status=RunStatus.PARTIAL if problems else RunStatus.SUCCEEDED, finished_at=timezone.now(), lease_until=None
+    )
+    return True
+
+
+# --- Extraction: source → staged rows -------------------------------------------------------
+
+
+def take_extraction(run_id: int) -> Run | None:
+    """Lease a run's extraction, or None when it is done or another worker holds it."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = Run.objects.select_for_update().select_related("flow__source__system").get(pk=run_id)
+        if run.finished or run.extracted or (run.lease_until and run.lease_until > now):
+            return None
+        run.status, run.lease_until = RunStatus.EXTRACTING, now + lease()
+        run.started_at = run.started_at or now
+        run.save(update_fields=["status", "lease_until", "started_at"])
+    return run
+
+
+def extract(run: Run) -> None:
+    """Read the source from where this run got to, staging page by page; then mark it extracted."""
+    flow, stager = run.flow, Stager(run)
+    if not flow.source.enabled:
+        raise PermanentError(f"The source connector {flow.source} is disabled.")
+    if flow.source.adapter_class.inbound:
+        extract_inbound(run, stager)
+    else:
+        live = run.stage == Stage.LIVE and run.trigger != "replay"
+        with flow.source.open_adapter() as adapter:
+            start = run.watermark or run.watermark_start or None
+            for page in adapter.read(flow.entity, watermark=start, page_size=flow.batch_size):
+                stager.stage(page.records, page.watermark)
+                if live:
+                    adapter.committed(flow.entity, page.watermark)
+                start_loading(run)
+    Run.objects.filter(pk=run.pk).update(extracted=True, lease_until=None, error="")
+
+
+def start_loading(run: Run) -> None:
+    """Let other workers load the staged pages while this one reads on (loaders share work safely)."""
+    from integrations import tasks
+
+    if not run.dry_run:
+        for target_id in run.flow.targets.values_list("pk", flat=True):
+            # on_commit: sent at once here, but only after the surrounding transaction when there is one.
+            transaction.on_commit(lambda t=target_id: tasks.load_target.delay(run.pk, t))
+
+
+def extract_inbound(run: Run, stager: Stager) -> None:
+    """Pushed records: claim the connector's unassigned webhook events page by page."""
+    from integrations.models import InboundEvent
+
+    adapter_class = run.flow.source.adapter_class
+    source_settings = run.flow.source.settings
+    while True:
+        with transaction.atomic():
+            pending = InboundEvent.objects.filter(connector=run.flow.source, run__isnull=True).order_by("pk")
+            if run.dry_run:  # a dry run looks at what waits and leaves it for the live run
+                events = list(pending[: run.flow.batch_size])
+                stager.stage([r for e in events for r in adapter_class.records_of(e, source_settings)], None)
+                return
+            events = list(pending.select_for_update(skip_locked=True)[: max(1, run.flow.batch_size // 10)])
+            if not events:
+                return
+            records = [record for event in events for record in adapter_class.records_of(event, source_settings)]
+            stager.stage(records, None)
+            InboundEvent.objects.filter(pk__in=[e.pk for e in events]).update(run=run)
+        start_loading(run)
+
+
+def fail_run(run_id: int, message: str) -> None:
+    Run.objects.filter(pk=run_id).update(
+        status=RunStatus.FAILED, error=message, finished_at=timezone.now(), lease_until=None
+    )

@@ -1,0 +1,91 @@
+"""The sweeper: the periodic task that makes the database, not the broker, the source of truth.
+
+Every few seconds it queues again whatever committed work has no live message:
+due retries, rows whose worker died (expired lease), runs whose message was
+lost, pushed events nobody picked up; it starts scheduled flows and probes
+targets whose circuit is open.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.choices import CircuitState, OutcomeStatus, RunStatus, Stage, Trigger
+from integrations.models import Connector, Flow, InboundEvent, RecordOutcome, Run
+
+from . import actions, pipeline
+
+log = logging.getLogger(__name__)
+
+QUEUED_GRACE = timedelta(seconds=30)  # a queued run older than this lost its message (or workers are busy)
+
+
+def sweep() -> dict[str, int]:
+    from integrations import tasks
+
+    now = timezone.now()
+    found = {"deliveries": 0, "extractions": 0, "finished": 0, "scheduled": 0, "inbound": 0, "probes": 0}
+
+    due = (
+        RecordOutcome.objects.filter(status__in=[OutcomeStatus.PENDING, OutcomeStatus.RETRYING], target__isnull=False)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(target__circuit=CircuitState.CLOSED, target__enabled=True)
+        .exclude(flow__stage__in=[Stage.PAUSED, Stage.DRAFT])
+        .values_list("run_id", "target_id")
+        .distinct()[:500]
+    )
+    for run_id, target_id in due:
+        tasks.load_target.delay(run_id, target_id)
+        found["deliveries"] += 1
+
+    lost = Run.objects.filter(extracted=False).filter(
+        Q(status=RunStatus.QUEUED, queued_at__lt=now - QUEUED_GRACE)
+        | Q(status=RunStatus.EXTRACTING, lease_until__lt=now)
+    )
+    for run_id in lost.values_list("pk", flat=True)[:100]:
+        tasks.extract_run.delay(run_id)
+        found["extractions"] += 1
+
+    for run_id in Run.objects.filter(extracted=True, finished_at__isnull=True).values_list("pk", flat=True)[:500]:
+        found["finished"] += pipeline.finish_if_done(run_id)
+
+    for flow in Flow.objects.filter(trigger=Trigger.SCHEDULE, stage__in=[Stage.TEST, Stage.PILOT, Stage.LIVE]):
+        minutes = flow.schedule_minutes or 60
+        if flow.last_scheduled_at and flow.last_scheduled_at > now - timedelta(minutes=minutes):
+            continue
+        # The conditional update makes two sweepers racing start one run, not two.
+        if Flow.objects.filter(pk=flow.pk, last_scheduled_at=flow.last_scheduled_at).update(last_scheduled_at=now):
+            try:
+                actions.start_run(flow, trigger=Trigger.SCHEDULE)
+            except actions.ActionError as exc:
+                log.warning("Scheduled run of %s not started: %s", flow, exc)
+                continue
+            found["scheduled"] += 1
+
+    waiting = InboundEvent.objects.filter(run__isnull=True).values_list("connector_id", flat=True).distinct()
+    for connector_id in waiting:
+        tasks.process_inbound.delay(connector_id)
+        found["inbound"] += 1
+
+    for connector in Connector.objects.filter(circuit=CircuitState.OPEN, circuit_retry_at__lte=now):
+        found["probes"] += probe(connector)
+    return found
+
+
+def probe(connector: Connector) -> bool:
+    """Close an open circuit when the target answers "Test connection" again; else wait longer."""
+    checks = actions.test_connection(connector)
+    if all(check.ok for check in checks):
+        Connector.objects.filter(pk=connector.pk).update(
+            circuit=CircuitState.CLOSED, consecutive_failures=0, circuit_retry_at=None, last_error=""
+        )
+        log.info("Circuit closed for %s: the probe succeeded", connector)
+        return True
+    failed = next(check for check in checks if not check.ok)
+    Connector.objects.filter(pk=connector.pk).update(
+        circuit_retry_at=timezone.now() + pipeline.circuit_cooldown(), last_error=f"{failed.name}: {failed.detail}"
+    )
+    return False

@@ -1,0 +1,21 @@
+from .connector import Connector, ConnectorGroupObjectPermission, ConnectorUserObjectPermission
+from .flow import Flow, FlowGroupObjectPermission, FlowUserObjectPermission
+from .run import COUNTERS, Delivery, InboundEvent, RecordOutcome, Run
+from .system import System, SystemGroupObjectPermission, SystemUserObjectPermission
+
+__all__ = [
+    "COUNTERS",
+    "Connector",
+    "ConnectorGroupObjectPermission",
+    "ConnectorUserObjectPermission",
+    "Delivery",
+    "Flow",
+    "FlowGroupObjectPermission",
+    "FlowUserObjectPermission",
+    "InboundEvent",
+    "RecordOutcome",
+    "Run",
+    "System",
+    "SystemGroupObjectPermission",
+    "SystemUserObjectPermission",
+]

@@ -1,0 +1,25 @@
+"""Adapter tests: the ``jsonserver`` marker and the real peers from peers.py."""
+
+from .peers import json_server, json_server_process, node_available, skip_or_fail
+
+__all__ = ["json_server", "json_server_process"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "jsonserver: needs node and npm to run json-server; skipped without them, an error in CI"
+    )
+
+
+def pytest_collection_modifyitems(items):
+    # A test that uses the peer is marked for it, so `-m jsonserver` selects exactly those.
+    for item in items:
+        if "json_server" in getattr(item, "fixturenames", ()):
+            item.add_marker("jsonserver")
+
+
+def pytest_runtest_setup(item):
+    if "jsonserver" in item.keywords:
+        ok, reason = node_available()
+        if not ok:
+            skip_or_fail(reason)

@@ -1,0 +1,85 @@
+"""A small integration landscape for engine tests: a webhook source, SQLite tables as real targets.
+
+The SQL target is a real SQLite database file written through the SQL adapter
+(SQLAlchemy), so loads, upserts and database errors are the real thing.
+"""
+
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+from integrations.adapters.webhook import WebhookAdapter
+from integrations.choices import Stage, Trigger
+from integrations.models import Connector, Flow
+from integrations.tests.factories import SystemFactory
+
+SECRET = "whsec_" + "c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw=="  # base64 of a test-only key
+
+CUSTOMER_MAPPING = [
+    {"target": "key", "op": "copy", "from": "golden_id"},
+    {"target": "last_name", "op": "copy", "from": "last_name"},
+    {"target": "email", "op": "copy", "from": "email"},
+    {"target": "country", "op": "copy", "from": "country", "default": "ZZ"},
+]
+
+
+def make_target_db(path: Path) -> Path:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE customers (key TEXT PRIMARY KEY, last_name TEXT, email TEXT, country TEXT)")
+        db.execute("CREATE TABLE orders (id TEXT PRIMARY KEY, customer TEXT, total TEXT)")
+    return path
+
+
+def target_rows(path: Path, table: str = "customers") -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()  # noqa: S608 - test-owned table name
+
+
+def webhook_connector(name: str = "Shop webhook") -> Connector:
+    connector = Connector(system=SystemFactory(name=f"{name} system"), name=name, adapter="webhook")
+    connector.settings = {"id_field": "id", "tolerance_seconds": 300}
+    connector.set_credentials({"secret": SECRET})
+    connector.save()
+    return connector
+
+
+def sql_connector(path: Path, name: str = "Reporting DB") -> Connector:
+    return Connector.objects.create(
+        system=SystemFactory(name=f"{name} system"),
+        name=name,
+        adapter="sql",
+        settings={
+            "dialect": "sqlite",
+            "path": str(path),
+            "entities": {
+                "customer": {"write_table": "customers", "id_column": "key"},
+                "sales_order": {"write_table": "orders", "id_column": "id"},
+            },
+        },
+    )
+
+
+def customer_flow(source: Connector, target: Connector, stage: str = Stage.LIVE, **fields) -> Flow:
+    fields = {"name": f"Customers {uuid.uuid4().hex[:6]}", "mapping": CUSTOMER_MAPPING, **fields}
+    fields = {"max_attempts": 3, "retry_base_seconds": 1, **fields}
+    flow = Flow.objects.create(
+        entity="customer",
+        source=source,
+        trigger=Trigger.PUSH,
+        stage=stage,
+        **fields,
+    )
+    flow.targets.add(target)
+    return flow
+
+
+def signed_headers(body: bytes, event_id: str | None = None, timestamp: int | None = None, secret: str = SECRET):
+    adapter = WebhookAdapter({}, {"secret": secret})
+    event_id = event_id or uuid.uuid4().hex
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "webhook-id": event_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": adapter.sign(event_id, timestamp, body),
+    }
