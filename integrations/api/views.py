@@ -1,11 +1,194 @@
-from accounts.api.viewsets import RestrictedModelViewSet
+"""Integration API: systems, connectors, flows, runs and record outcomes.
 
-from ..filtersets import SystemFilterSet
-from ..models import System
-from .serializers import SystemSerializer
+The same choke point as the pages: every queryset comes through
+``restrict()``, and the actions (test a connector; run, promote or preview a
+flow; replay or discard records) need ``change`` on the connector or flow, so
+an object the caller may not change is a 404. Every action is audited by the
+same service functions the pages call.
+"""
+
+from django.db.models import Prefetch
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from accounts.api.viewsets import RestrictedModelViewSet
+from audit.context import attribute_changes_to
+
+from .. import services
+from ..engine import actions
+from ..filtersets import ConnectorFilterSet, FlowFilterSet, OutcomeFilterSet, RunApiFilterSet, SystemFilterSet
+from ..models import Connector, Flow, Run, System
+from . import serializers as s
+
+ACTING = [permissions.IsAuthenticated]  # actions decide by restrict(user, "change"): 404 when not allowed
 
 
 class SystemViewSet(RestrictedModelViewSet):
     queryset = System.objects.select_related("owner")
-    serializer_class = SystemSerializer
+    serializer_class = s.SystemSerializer
     filterset_class = SystemFilterSet
+
+
+class ChangeableForActionsMixin:
+    """Custom POST actions act on objects the caller may change."""
+
+    acting = frozenset()
+
+    def get_queryset(self):
+        if self.action in self.acting:
+            return self.queryset.restrict(self.request.user, "change").order_by("pk")
+        return super().get_queryset()
+
+
+def action_error(exc: services.ActionError) -> exceptions.ValidationError:
+    return exceptions.ValidationError({"detail": str(exc)})
+
+
+class ConnectorViewSet(ChangeableForActionsMixin, RestrictedModelViewSet):
+    queryset = Connector.objects.select_related("system")
+    serializer_class = s.ConnectorSerializer
+    filterset_class = ConnectorFilterSet
+    acting = frozenset({"test"})
+
+    @extend_schema(request=None, responses={200: s.ConnectionTestSerializer}, summary="Test the connection")
+    @action(detail=True, methods=["post"], permission_classes=ACTING)
+    def test(self, request, pk=None):
+        checks = services.check_connection(self.get_object(), request.user)
+        body = {"ok": all(c.ok for c in checks), "checks": [vars(c) for c in checks]}
+        return Response(s.ConnectionTestSerializer(body).data)
+
+
+class FlowViewSet(ChangeableForActionsMixin, RestrictedModelViewSet):
+    queryset = Flow.objects.select_related("source").prefetch_related(
+        "targets", Prefetch("runs", queryset=Run.objects.order_by("-pk")[:1], to_attr="latest_runs")
+    )
+    serializer_class = s.FlowSerializer
+    filterset_class = FlowFilterSet
+    acting = frozenset({"run", "promote", "preview"})
+
+    @extend_schema(
+        request=None,
+        responses={202: s.RunStartedSerializer, 400: OpenApiResponse(description="The flow cannot run now, and why.")},
+        summary="Start a run",
+    )
+    @action(detail=True, methods=["post"], permission_classes=ACTING)
+    def run(self, request, pk=None):
+        try:
+            run = services.run_flow(self.get_object(), request.user, via="api")
+        except services.ActionError as exc:
+            raise action_error(exc) from None
+        url = reverse("api:run-detail", args=[run.pk], request=request)
+        return Response({"run": run.pk, "url": url, "status": run.status}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=s.PromoteSerializer, responses={200: s.FlowSerializer}, summary="Move to another stage")
+    @action(detail=True, methods=["post"], permission_classes=ACTING)
+    def promote(self, request, pk=None):
+        flow = self.get_object()
+        body = s.PromoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.promote_flow(flow, body.validated_data["stage"], request.user)
+        except services.ActionError as exc:
+            raise exceptions.ValidationError({"stage": [str(exc)]}) from None
+        return Response(self.get_serializer(flow).data)
+
+    @extend_schema(
+        request=s.PreviewRequestSerializer,
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Preview the mapping",
+        description="The record through cleansing and the flow's saved mapping: input, cleansed, changes, "
+        "errors, mapped (or mapping_error) and passes_filters. Writes nothing.",
+    )
+    @action(detail=True, methods=["post"], permission_classes=ACTING)
+    def preview(self, request, pk=None):
+        body = s.PreviewRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return Response(actions.preview(self.get_object(), body.validated_data["record"]))
+
+
+class ReadOnlyRestrictedViewSet(viewsets.ReadOnlyModelViewSet):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        attribute_changes_to(request.user)
+
+
+class RunViewSet(ReadOnlyRestrictedViewSet):
+    """Runs of the flows the caller may view. Counts are the run's own counters."""
+
+    serializer_class = s.RunSerializer
+    filterset_class = RunApiFilterSet
+
+    def get_queryset(self):
+        return services.visible_runs(self.request.user).select_related("requested_by").order_by("-pk")
+
+
+class OutcomePagination(CursorPagination):
+    """By id, never OFFSET or COUNT: the cursor continues after the last row seen."""
+
+    ordering = "id"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class SeesOutcomes(permissions.BasePermission):
+    """Record outcomes hold payloads: only roles with ``view_recordoutcome`` (not viewers)."""
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("integrations.view_recordoutcome")
+
+
+@extend_schema_view(list=extend_schema(summary="Record outcomes, by id (cursor pagination)"))
+class OutcomeViewSet(ReadOnlyRestrictedViewSet):
+    serializer_class = s.OutcomeSerializer
+    filterset_class = OutcomeFilterSet
+    pagination_class = OutcomePagination
+    permission_classes = [permissions.IsAuthenticated, SeesOutcomes]
+
+    def get_queryset(self):
+        return services.visible_outcomes(self.request.user)
+
+    def selected(self, ids):
+        outcomes = services.changeable_outcomes(self.request.user).filter(pk__in=ids)
+        if outcomes.count() != len(set(ids)):
+            raise Http404("No such records (or not yours to change).")
+        return outcomes
+
+    @extend_schema(
+        request=s.OutcomeIdsSerializer,
+        responses={202: s.ReplayResultSerializer},
+        summary="Replay dead-lettered or quarantined records",
+    )
+    @action(detail=False, methods=["post"])
+    def replay(self, request):
+        body = s.OutcomeIdsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            runs = services.replay_outcomes(self.selected(body.validated_data["ids"]), request.user, via="api")
+        except services.ActionError as exc:
+            raise action_error(exc) from None
+        return Response({"runs": [run.pk for run in runs]}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=s.DiscardRequestSerializer,
+        responses={200: s.DiscardResultSerializer},
+        summary="Discard dead-lettered or quarantined records, with a reason",
+    )
+    @action(detail=False, methods=["post"])
+    def discard(self, request):
+        body = s.DiscardRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        outcomes = self.selected(body.validated_data["ids"])
+        try:
+            count = services.discard_outcomes(outcomes, body.validated_data["reason"], request.user, via="api")
+        except services.ActionError as exc:
+            raise exceptions.ValidationError({"reason": [str(exc)]}) from None
+        return Response({"discarded": count})

@@ -9,10 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from config.navigation import menu_for
+from config.navigation import menu_labels as expected_labels
 from integrations.models import System
 from integrations.tests.factories import SystemFactory
-from tests.browser.conftest import DESKTOP, TABLET, login, menu_labels, screenshot
+from tests.browser.conftest import DESKTOP, TABLET, login, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -20,32 +20,57 @@ ROLES = ["admin", "engineer", "steward", "auditor", "viewer", "nobody"]
 
 # Facts about the menu stated independently of ``config.navigation``, so a
 # mistake there cannot make the menu test agree with itself.
+INTEGRATIONS = {"Integrations", "Systems", "Connectors", "Flows", "Runs", "Dead-letter queue"}
 MUST_SEE = {
-    "admin": {"Dashboard", "Systems", "Master data", "Review queue", "Audit trail", "API", "Admin"},
-    "engineer": {"Dashboard", "Systems", "Master data", "Review queue", "API"},
-    "steward": {"Dashboard", "Systems", "Master data", "Review queue", "API"},
-    "auditor": {"Dashboard", "Systems", "Master data", "Review queue", "Audit trail", "API"},
-    "viewer": {"Dashboard", "Systems", "Master data", "API"},
+    "admin": {"Dashboard", *INTEGRATIONS, "Master data", "Review queue", "Audit trail", "API", "Admin"},
+    "engineer": {"Dashboard", *INTEGRATIONS, "Master data", "Review queue", "API"},
+    "steward": {"Dashboard", "Integrations", "Systems", "Master data", "Review queue", "API"},
+    "auditor": {"Dashboard", *INTEGRATIONS, "Master data", "Review queue", "Audit trail", "API"},
+    "viewer": {"Dashboard", "Integrations", "Systems", "Connectors", "Flows", "Runs", "Master data", "API"},
     "nobody": {"Dashboard", "API"},
 }
 MUST_NOT_SEE = {
     "admin": set(),
     "engineer": {"Audit trail", "Admin"},
-    "steward": {"Audit trail", "Admin"},
+    "steward": {"Connectors", "Flows", "Runs", "Dead-letter queue", "Audit trail", "Admin"},
     "auditor": {"Admin"},
-    "viewer": {"Review queue", "Audit trail", "Admin"},
-    "nobody": {"Systems", "Master data", "Review queue", "Audit trail", "Admin"},
+    "viewer": {"Dead-letter queue", "Review queue", "Audit trail", "Admin"},
+    "nobody": INTEGRATIONS | {"Master data", "Review queue", "Audit trail", "Admin"},
 }
+
+
+def clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def shown_menu(page) -> list[str]:
+    """Every label in the main menu as a person finds it: each section opened in turn, its entries after it."""
+    labels = []
+    nav = page.get_by_test_id("main-nav")
+    for entry in nav.locator(":scope > li > a").all():
+        labels.append(clean(entry.inner_text()))
+        if entry.get_attribute("data-bs-toggle") == "dropdown":
+            entry.click()
+            menu = entry.locator("xpath=following-sibling::ul")
+            expect(menu).to_be_visible()
+            labels += [clean(text) for text in menu.get_by_role("link").all_inner_texts()]
+            entry.click()  # close it again
+            expect(menu).to_be_hidden()
+    return labels
+
+
+def open_section(page, name="Integrations"):
+    page.get_by_test_id("main-nav").get_by_role("button", name=name).click()
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_sees_exactly_its_menu(page, live_server, personas, role):
     login(page, live_server, role)
     expect(page).to_have_url(f"{live_server.url}/")
-    shown = menu_labels(page)
     screenshot(page, f"dashboard-{role}")
+    shown = shown_menu(page)
 
-    assert shown == [item["label"] for item in menu_for(personas[role])]
+    assert shown == expected_labels(personas[role])
     assert MUST_SEE[role] <= set(shown)
     assert not MUST_NOT_SEE[role] & set(shown)
 
@@ -54,15 +79,25 @@ def test_menu_links_lead_to_their_pages(page, live_server, personas):
     SystemFactory(name="Tryton ERP")
     login(page, live_server, "admin")
     nav = page.get_by_test_id("main-nav")
-    for label, path, heading in [
-        ("Systems", "/integrations/systems/", "Systems"),
-        ("Audit trail", "/audit/", "Audit trail"),
-        ("Dashboard", "/", "Dashboard"),
+    for section, label, path, heading in [
+        ("Integrations", "Systems", "/integrations/systems/", "Systems"),
+        ("Integrations", "Connectors", "/integrations/connectors/", "Connectors"),
+        ("Integrations", "Flows", "/integrations/flows/", "Flows"),
+        ("Integrations", "Runs", "/integrations/runs/", "Runs"),
+        ("Integrations", "Dead-letter queue", "/integrations/dead-letters/", "Dead-letter queue"),
+        (None, "Audit trail", "/audit/", "Audit trail"),
+        (None, "Dashboard", "/", "Dashboard"),
     ]:
+        if section:
+            open_section(page, section)
         nav.get_by_role("link", name=label).click()
         expect(page).to_have_url(f"{live_server.url}{path}")
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        if section:
+            expect(nav.get_by_role("button", name=section)).to_have_class(re.compile(r"\bactive\b"))
+            open_section(page, section)
         expect(nav.get_by_role("link", name=label)).to_have_attribute("aria-current", "page")
+        page.keyboard.press("Escape")
 
 
 def test_wrong_password_shows_an_error_on_the_login_page(page, live_server, personas):
@@ -89,6 +124,7 @@ def test_logout_returns_to_the_login_page(page, live_server, personas):
 
 def test_engineer_adds_a_system_through_the_form(page, live_server, personas):
     login(page, live_server, "engineer")
+    open_section(page)
     page.get_by_test_id("main-nav").get_by_role("link", name="Systems").click()
     page.get_by_role("link", name="Add system").first.click()
     expect(page).to_have_url(f"{live_server.url}/integrations/systems/add/")
@@ -147,7 +183,7 @@ def test_the_full_menu_fits_one_row_on_a_laptop(page, live_server, personas):
     page.set_viewport_size(DESKTOP)
     login(page, live_server, "admin")  # the role with the most entries
     nav = page.get_by_test_id("main-nav")
-    tops = {round(link.bounding_box()["y"]) for link in nav.get_by_role("link").all()}
+    tops = {round(entry.bounding_box()["y"]) for entry in nav.locator(":scope > li > a").all()}
     account = page.get_by_test_id("whoami").bounding_box()
     screenshot(page, "laptop-menu-admin")
 
@@ -159,16 +195,19 @@ def test_tablet_width_collapses_the_menu_behind_the_toggler(page, live_server, p
     page.set_viewport_size(TABLET)
     login(page, live_server, "engineer")
     toggler = page.get_by_role("button", name="Toggle navigation")
+    section = page.get_by_test_id("main-nav").get_by_role("button", name="Integrations")
     systems_link = page.get_by_test_id("main-nav").get_by_role("link", name="Systems")
 
     expect(toggler).to_be_visible()
-    expect(systems_link).to_be_hidden()
+    expect(section).to_be_hidden()
     screenshot(page, "tablet-menu-closed")
 
     toggler.click()
     expect(toggler).to_have_attribute("aria-expanded", "true")
     # "show" is set once the opening animation has finished and the menu has its full height.
     expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
+    expect(section).to_be_in_viewport()
+    section.click()
     expect(systems_link).to_be_in_viewport()
     screenshot(page, "tablet-menu-open")
 

@@ -1,9 +1,11 @@
+"""System pages: the plain generic shape every object page starts from."""
+
 from accounts import generic
 
-from .filtersets import SystemFilterSet
-from .forms import SystemForm
-from .models import System
-from .tables import SystemTable
+from ..filtersets import SystemFilterSet
+from ..forms import SystemForm
+from ..models import System
+from ..tables import SystemTable
 
 
 class SystemListView(generic.ObjectListView):

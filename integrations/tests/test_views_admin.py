@@ -1,0 +1,35 @@
+"""The integration admin: it opens for administrators, honours restrict(), and never shows credentials."""
+
+import pytest
+
+from integrations.tests.pages import API_TOKEN, make_flow, make_outcomes, make_run
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_pages_open_and_hide_credentials(client_for, personas):
+    flow = make_flow(stage="live")
+    connector = flow.targets.get()
+    connector.set_credentials({"token": API_TOKEN})
+    connector.save()
+    make_outcomes(make_run(flow), 3)
+    client = client_for(personas["admin"])
+    for url in [
+        "/admin/integrations/connector/",
+        f"/admin/integrations/connector/{connector.pk}/change/",
+        f"/admin/integrations/connector/{connector.pk}/permissions/",
+        "/admin/integrations/flow/",
+        f"/admin/integrations/flow/{flow.pk}/change/",
+        "/admin/integrations/run/",
+        "/admin/integrations/recordoutcome/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert API_TOKEN not in response.content.decode(), url
+
+
+def test_run_log_is_read_only_in_the_admin(client_for, personas):
+    run = make_run(make_flow(stage="live"))
+    client = client_for(personas["admin"])
+    assert client.get("/admin/integrations/run/add/").status_code == 403
+    assert client.post(f"/admin/integrations/run/{run.pk}/delete/", {"post": "yes"}).status_code == 403
