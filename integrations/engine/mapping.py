@@ -11,10 +11,14 @@ A mapping is a list of rules, each producing one target field::
      "to": "EUR", "rates": {"USD": "0.92"}}
     {"target": "phone", "op": "copy", "from": "phone", "default": "n/a"}
     {"target": "party", "op": "reference", "from": "customer_no", "entity": "customer"}
+    {"target": "lines", "op": "each", "from": "items", "rules": [
+        {"target": "product", "op": "reference", "from": "sku", "entity": "product"},
+        {"target": "quantity", "op": "copy", "from": "qty"}]}
 
 ``default`` on any rule replaces a missing or empty result. Dotted ``from``
 paths reach into nested objects ("address.city"). An empty mapping passes
-the record through unchanged. A filter is ``{"field", "op", "value"}`` with op
+the record through unchanged. ``each`` maps every element of a list (an
+order's lines) with its own rules. A filter is ``{"field", "op", "value"}`` with op
 one of eq, ne, in, not_in, contains, gte, lte, exists, missing.
 """
 
@@ -28,7 +32,7 @@ from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
 from masterdata.cleansing.units import convert as convert_unit
 
-OPS = ("copy", "constant", "lookup", "expression", "unit", "currency", "reference")
+OPS = ("copy", "constant", "lookup", "expression", "unit", "currency", "reference", "each")
 FILTER_OPS = ("eq", "ne", "in", "not_in", "contains", "gte", "lte", "exists", "missing")
 MISSING = object()
 
@@ -50,6 +54,7 @@ class RuleSerializer(serializers.Serializer):
     to = serializers.CharField(required=False, max_length=3)
     rates = serializers.DictField(child=serializers.DecimalField(max_digits=20, decimal_places=10), required=False)
     entity = serializers.CharField(required=False)
+    rules = serializers.JSONField(required=False)
     default = serializers.JSONField(required=False)
 
     NEEDS = {
@@ -60,6 +65,7 @@ class RuleSerializer(serializers.Serializer):
         "unit": ("from", "from_unit", "to_unit"),
         "currency": ("from", "to", "rates"),
         "reference": ("from", "entity"),
+        "each": ("from", "rules"),
     }
 
     def get_fields(self):
@@ -81,6 +87,13 @@ class RuleSerializer(serializers.Serializer):
                 convert_unit(1, attrs["from_unit"], attrs["to_unit"])
             except ValueError as exc:
                 raise serializers.ValidationError({"to_unit": str(exc)}) from None
+        if attrs["op"] == "each":
+            if not attrs["rules"]:
+                raise serializers.ValidationError({"rules": "Give at least one rule for the elements."})
+            try:
+                validate_rules(attrs["rules"])
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"rules": exc.detail}) from None
         return attrs
 
 
@@ -179,6 +192,18 @@ def _apply_rule(rule: dict, record: dict, resolve) -> Any:
         if resolve is None:
             raise MappingError("references need a target to resolve against")
         return resolve(rule["entity"], str(value))
+    if op == "each":
+        if not isinstance(value, list):
+            raise MappingError(f"{rule['from']} is not a list")
+        out = []
+        for number, element in enumerate(value, 1):
+            if not isinstance(element, dict):
+                raise MappingError(f"element {number} of {rule['from']} is not an object")
+            try:
+                out.append(apply(rule["rules"], element, resolve))
+            except MappingError as exc:
+                raise MappingError(f"element {number} of {rule['from']}: {exc}") from None
+        return out
     raise MappingError(f"unknown operation {op!r}")  # pragma: no cover - validated before
 
 

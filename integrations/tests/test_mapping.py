@@ -59,6 +59,40 @@ def test_references_are_resolved_by_the_caller():
     assert mapping.apply(rules, RECORD, resolve=lambda entity, value: f"{entity}:{value}") == {"party": "customer:C-1"}
 
 
+ORDER = {"id": "O-1", "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-2", "qty": "1"}]}
+LINE_RULES = [
+    {"target": "product", "op": "reference", "from": "sku", "entity": "product"},
+    {"target": "quantity", "op": "expression", "expression": "int(qty)"},
+]
+
+
+def test_each_maps_every_element_of_a_list_with_its_own_rules():
+    rules = [{"target": "lines", "op": "each", "from": "items", "rules": LINE_RULES}]
+    assert mapping.validate_rules(rules) == rules
+    out = mapping.apply(rules, ORDER, resolve=lambda entity, value: f"{entity}#{value}")
+    assert out == {"lines": [{"product": "product#A-1", "quantity": 2}, {"product": "product#B-2", "quantity": 1}]}
+
+
+def test_each_names_the_element_that_failed():
+    rules = [{"target": "lines", "op": "each", "from": "items", "rules": LINE_RULES}]
+    order = {"items": [{"sku": "A-1", "qty": 2}, {"sku": "B-2", "qty": "two"}]}
+    with pytest.raises(mapping.MappingError) as caught:
+        mapping.apply(rules, order, resolve=lambda entity, value: value)
+    assert str(caught.value).startswith("Mapping rule 1 (lines): element 2 of items: Mapping rule 2 (quantity)")
+    with pytest.raises(mapping.MappingError, match="items is not a list"):
+        mapping.apply(rules, {"items": "A-1"}, resolve=lambda entity, value: value)
+
+
+def test_each_rules_are_validated_too():
+    bad = [{"target": "lines", "op": "each", "from": "items", "rules": [{"target": "q", "op": "lookup", "from": "x"}]}]
+    with pytest.raises(ValidationError) as caught:
+        mapping.validate_rules(bad)
+    assert "table" in caught.value.detail[0]["rules"][0]
+    with pytest.raises(ValidationError) as caught:
+        mapping.validate_rules([{"target": "lines", "op": "each", "from": "items", "rules": []}])
+    assert "at least one rule" in str(caught.value.detail[0]["rules"])
+
+
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
