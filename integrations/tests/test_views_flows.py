@@ -1,6 +1,8 @@
 """Flow pages per role: create with grants, rules validated per position, the mapping
 editor and its preview, stage moves and "Run now", each audited."""
 
+import json
+
 import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
@@ -194,6 +196,27 @@ def test_preview_reports_bad_input_and_mapping_errors(client_for, personas):
     sample = '{"id": "1", "last_name": "Zed", "email": "z@example.com"}'
     html = client.post(url("preview", flow), {"sample": sample, "mapping": rules}).content.decode()
     assert "preview-mapping-error" in html and "not in the lookup table" in html
+
+
+def test_preview_names_the_target_fields_a_sample_leaves_out(client_for, personas):
+    flow = make_flow(owner=personas["engineer"], entity="sales_order")
+    client = client_for(personas["engineer"])
+    rules = json.dumps(
+        [
+            {"target": "number", "op": "copy", "from": "id"},
+            {"target": "email", "op": "copy", "from": "email"},
+            {"target": "country", "op": "copy", "from": "country"},
+        ]
+    )
+    html = client.post(url("preview", flow), {"sample": '{"id": "O-1"}', "mapping": rules}).content.decode()
+    assert 'data-testid="preview-unmapped"' in html
+    assert "No value for <code>email</code>, <code>country</code> in this record, so they are left out" in html
+    full = '{"id": "O-1", "email": "a@example.com", "country": "DE"}'
+    html = client.post(url("preview", flow), {"sample": full, "mapping": rules}).content.decode()
+    assert "preview-unmapped" not in html
+    with_default = rules.replace('"from": "country"}', '"from": "country", "default": "DE"}')
+    html = client.post(url("preview", flow), {"sample": '{"id": "O-1"}', "mapping": with_default}).content.decode()
+    assert "No value for <code>email</code> in this record, so it is left out" in html
 
 
 def test_flow_with_runs_is_kept_when_deleted(client_for, personas):

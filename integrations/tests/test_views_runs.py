@@ -112,8 +112,34 @@ def test_dry_run_report_shows_what_would_change(client_for, personas):
     make_outcomes(run, 1, status=OutcomeStatus.PLANNED, action="updated", diff={"email": ["old@x.org", "new@x.org"]})
     make_outcomes(run, 1, status=OutcomeStatus.PLANNED, action="unchanged", diff={})
     html = client_for(personas["admin"]).get(run.get_absolute_url()).content.decode()
-    assert "Dry-run report" in html and "Updated" in html and "Unchanged" in html
+    assert "Dry-run report" in html and ">Update</span>" in html and ">Leave as is</span>" in html
     assert "old@x.org" in html and "new@x.org" in html and "no change" in html
+
+
+def test_counts_shown_fit_the_kind_of_run(client_for, personas):
+    flow = make_flow(stage=Stage.LIVE)
+    client = client_for(personas["admin"])
+    live = make_run(flow, read=3, created=2, failed=1)
+    html = client.get(live.get_absolute_url()).content.decode()
+    assert 'data-testid="count-failed">1<' in html and "refused by a target (quarantined)" in html
+    assert 'data-testid="count-planned"' not in html  # only dry runs plan
+    dry = make_run(flow, stage=Stage.TEST, status=RunStatus.SUCCEEDED, read=3, planned=2, unchanged=1)
+    html = client.get(dry.get_absolute_url()).content.decode()
+    assert 'data-testid="count-planned">2<' in html and 'data-testid="count-unchanged">1<' in html
+    for written in ("created", "updated", "failed", "dead_lettered"):  # a dry run writes nothing
+        assert f'data-testid="count-{written}"' not in html
+
+
+def test_a_run_with_problems_says_replayed_records_move_to_their_replay(client_for, personas):
+    flow = make_flow(stage=Stage.LIVE)
+    client = client_for(personas["admin"])
+    note = 'data-testid="replay-note"'
+    assert note in client.get(make_run(flow, read=3, created=2, failed=1).get_absolute_url()).content.decode()
+    assert note in client.get(make_run(flow, read=1, dead_lettered=1).get_absolute_url()).content.decode()
+    clean = make_run(flow, status=RunStatus.SUCCEEDED, read=2, created=2)
+    assert note not in client.get(clean.get_absolute_url()).content.decode()
+    dry = make_run(flow, stage=Stage.TEST, read=2, planned=1, quarantined=1)
+    assert note not in client.get(dry.get_absolute_url()).content.decode()
 
 
 def test_outcome_detail_shows_payload_mapped_error_and_actions(client_for, personas):

@@ -137,7 +137,15 @@ class FlowPreviewView(LoginRequiredMixin, View):
                 # The preview uses what is in the editor; nothing is saved.
                 flow.mapping, flow.filters = rules.cleaned_data["mapping"], rules.cleaned_data["filters"]
             context["result"] = actions.preview(flow, sample.cleaned_data["sample"])
+            context["unmapped"] = unmapped_targets(flow.mapping, context["result"])
         return render(request, "integrations/includes/flow_preview.html", context)
+
+
+def unmapped_targets(rules: list[dict], result: dict) -> list[str]:
+    """Target fields a rule gave no value for this sample (so they are left out of what is sent)."""
+    if "mapped" not in result:
+        return []
+    return [rule["target"] for rule in rules if rule["target"] not in result["mapped"]]
 
 
 class FlowActionView(LoginRequiredMixin, View):

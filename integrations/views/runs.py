@@ -30,17 +30,20 @@ class Segment:
     label: str
     colour: str  # a Bootstrap background utility
     help: str = ""
+    # True: only dry runs have it; False: only runs that write; None: both.
+    dry_run: bool | None = None
 
 
 SEGMENTS = (
-    Segment("created", "Created", "bg-success", "new records on a target"),
-    Segment("updated", "Updated", "bg-primary", "changed on a target"),
+    Segment("created", "Created", "bg-success", "new records on a target", dry_run=False),
+    Segment("updated", "Updated", "bg-primary", "changed on a target", dry_run=False),
+    Segment("planned", "Planned", "bg-info", "changes a live run would make", dry_run=True),
     Segment("unchanged", "Unchanged", "bg-secondary", "already up to date"),
-    Segment("planned", "Planned", "bg-info", "changes a live run would make"),
     Segment("filtered", "Filtered", "bg-light border", "left out by the filters"),
-    Segment("quarantined", "Quarantined", "bg-warning", "bad data, not sent"),
-    Segment("failed", "Failed", "bg-danger", "rejected by a target"),
-    Segment("dead_lettered", "Dead-lettered", "bg-dark", "gave up after retries"),
+    Segment("quarantined", "Quarantined", "bg-warning", "bad data or mapping, not sent"),
+    # A target's refusal leaves the record quarantined too: the help says so, or the two counts puzzle people.
+    Segment("failed", "Failed", "bg-danger", "refused by a target (quarantined)", dry_run=False),
+    Segment("dead_lettered", "Dead-lettered", "bg-dark", "gave up after retries", dry_run=False),
 )
 # Outcome status tabs on a run: (query value, label, statuses); dry runs only plan or quarantine.
 STATUS_TABS = (
@@ -69,14 +72,16 @@ class RunListView(generic.ObjectListView):
 
 
 def count_cards(run: Run) -> list[dict]:
-    total = sum(getattr(run, s.name) for s in SEGMENTS)
+    """The counters that can move in this kind of run: a dry run only plans, a live run never does."""
+    segments = [s for s in SEGMENTS if s.dry_run in (None, run.dry_run)]
+    total = sum(getattr(run, s.name) for s in segments)
     return [
         {
             "segment": s,
             "count": getattr(run, s.name),
             "percent": round(100 * getattr(run, s.name) / total, 2) if total else 0,
         }
-        for s in SEGMENTS
+        for s in segments
     ]
 
 
