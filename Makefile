@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
+# honcho gives each process its own PORT: the demo's traffic needs the web server's.
+export JUNCTION_WEB_PORT := $(PORT)
 
-.PHONY: run test lint install install-dev peers migrate demo-users bench clean
+.PHONY: run test lint install install-dev peers tryton migrate demo-users demo-setup bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,16 +31,31 @@ migrate: install
 demo-users: migrate
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_users
 
-## run: the portal on http://127.0.0.1:$(PORT) with a Celery worker and beat, in the foreground (Ctrl-C stops all).
-run: demo-users
+# The demo landscape (a local Tryton ERP and the peers around it) runs unless JUNCTION_DEMO=0.
+JUNCTION_DEMO ?= 1
+export JUNCTION_DEMO
+ifeq ($(JUNCTION_DEMO),0)
+PROCESSES := web worker beat
+DEMO_SETUP :=
+else
+PROCESSES := web worker beat erp traffic
+DEMO_SETUP := demo-setup
+endif
+
+demo-setup: demo-users tryton
+	DJANGO_DEBUG=1 $(BIN)/python manage.py demo setup
+
+## run: the portal on http://127.0.0.1:$(PORT) with a Celery worker and beat, and the demo
+## landscape (JUNCTION_DEMO=0 leaves it out), in the foreground (Ctrl-C stops all).
+run: demo-users $(DEMO_SETUP)
 	@echo "Junction on http://127.0.0.1:$(PORT)  (health: http://127.0.0.1:$(PORT)/healthz)"
-	DJANGO_DEBUG=1 PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho -f Procfile.dev start
+	DJANGO_DEBUG=1 PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho -f Procfile.dev start $(PROCESSES)
 
 ## peers: what tests talk to besides the services: Debian's headless Chromium (browser
 ## tests), openssh-server (the files connector's SFTP peer), json-server from npm (the
 ## REST connector's peer). Debian packages are installed when missing and we are root.
 APT_PEERS := chromium:/usr/bin/chromium openssh-server:/usr/sbin/sshd
-peers: tests/peers/node_modules
+peers: tests/peers/node_modules tryton
 	@for peer in $(APT_PEERS); do pkg=$${peer%%:*}; bin=$${peer#*:}; \
 	  [ -x "$$bin" ] && continue; \
 	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian's $$pkg"; \
@@ -48,6 +65,14 @@ peers: tests/peers/node_modules
 tests/peers/node_modules: tests/peers/package.json tests/peers/package-lock.json
 	@command -v npm >/dev/null 2>&1 && npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error \
 	  && touch $@ || echo "note: npm is missing: the REST connector's tests will be skipped"
+
+## tryton: the Tryton ERP (the Tryton connector's peer and the demo's ERP) in a venv of
+## its own, from demo/tryton-requirements.txt; reinstalled only when that file changes.
+tryton: .venv-tryton/.installed
+.venv-tryton/.installed: demo/tryton-requirements.txt
+	$(PYTHON) -m venv .venv-tryton
+	.venv-tryton/bin/pip install --quiet -r demo/tryton-requirements.txt
+	touch $@
 
 lint: install-dev
 	$(BIN)/ruff check .

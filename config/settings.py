@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "monitoring",
     "audit",
     "accounts",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -338,6 +339,10 @@ JUNCTION_SWEEP_SECONDS = env.int("JUNCTION_SWEEP_SECONDS", default=10)
 JUNCTION_LEASE_SECONDS = env.int("JUNCTION_LEASE_SECONDS", default=300)
 # A target whose batches keep failing is paused this long before a probe ("Test connection").
 JUNCTION_CIRCUIT_COOLDOWN_SECONDS = env.int("JUNCTION_CIRCUIT_COOLDOWN_SECONDS", default=60)
+# The demo landscape of `make run` (demo/): a local Tryton ERP and made-up peers. Development only:
+# the demo command refuses to run without DEBUG, whatever this says.
+JUNCTION_DEMO = env.bool("JUNCTION_DEMO", default=DEBUG)
+JUNCTION_DEMO_ERP_PORT = env.int("JUNCTION_DEMO_ERP_PORT", default=8100)
 # Local folders the files adapter may read and write must lie inside this one.
 JUNCTION_FILES_ROOT = env.path("JUNCTION_FILES_ROOT", default=VAR_DIR / "files")
 # Inbound webhooks may allow bodies up to 20 MiB (each connector sets its own limit, 1 MiB by default).
@@ -349,4 +354,5 @@ JUNCTION_ADAPTERS = [
     "integrations.adapters.sql",
     "integrations.adapters.files",
     "integrations.adapters.webhook",
+    "integrations.adapters.tryton",
 ]

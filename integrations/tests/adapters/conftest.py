@@ -1,13 +1,17 @@
-"""Adapter tests: the ``jsonserver`` marker and the real peers from peers.py."""
+"""Adapter tests: the ``jsonserver`` and ``tryton`` markers and the real peers from peers.py and tryton_peer.py."""
 
 from .peers import json_server, json_server_process, node_available, skip_or_fail
+from .tryton_peer import tryton
 
-__all__ = ["json_server", "json_server_process"]
+__all__ = ["json_server", "json_server_process", "tryton"]
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "jsonserver: needs node and npm to run json-server; skipped without them, an error in CI"
+    )
+    config.addinivalue_line(
+        "markers", "tryton: needs the Tryton ERP in .venv-tryton (make peers); skipped without it, an error in CI"
     )
 
 
@@ -16,6 +20,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "json_server" in getattr(item, "fixturenames", ()):
             item.add_marker("jsonserver")
+        if "tryton" in getattr(item, "fixturenames", ()):
+            item.add_marker("tryton")
 
 
 def pytest_runtest_setup(item):
