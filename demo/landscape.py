@@ -23,6 +23,8 @@ from django.db import transaction
 from integrations import services
 from integrations.choices import Stage, Trigger
 from integrations.models import Connector, Flow, System
+from masterdata.choices import Strategy
+from masterdata.models import SurvivorshipRule
 
 # Files and databases of the peers, below the data folder.
 CRM_FOLDER = "demo/crm"
@@ -108,7 +110,8 @@ POS_MAPPING_WITH_A_MISTAKE = [
         "op": "each",
         "from": "items",
         "rules": [
-            {"target": "product", "op": "reference", "from": "sku", "entity": "product"},
+            # The products are the shop catalog's: the tills use its SKUs.
+            {"target": "product", "op": "reference", "from": "sku", "entity": "product", "system": "Web shop"},
             {"target": "quantity", "op": "copy", "from": "qty"},
             {"target": "unit_price", "op": "copy", "from": "price"},
         ],
@@ -266,6 +269,10 @@ def ensure(erp: ErpAddress, owner=None) -> dict[str, Flow]:
                 pilot_filter=[{"field": "store", "op": "eq", "value": "S-01"}],
             ),
         }
+        # A nickname typed in the CRM should not replace the full first name on the golden record.
+        SurvivorshipRule.objects.get_or_create(
+            entity="customer", field="first_name", defaults={"strategy": Strategy.MOST_COMPLETE}
+        )
         if owner is not None:
             for obj in [*c.values(), *flows.values()]:
                 services.grant_creator(obj, owner)

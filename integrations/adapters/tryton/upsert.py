@@ -1,7 +1,8 @@
 """Batched upserts by key: the steps every writable entity shares.
 
 Per batch (``batch_size`` records, each key at most once): one ``search_read``
-for the keys that already exist, one ``create`` for the new records, one
+for the keys that already exist, one ``create`` for the new records (or one per
+``max_create`` of them, for an entity Tryton cannot create a whole batch of), one
 ``write`` for the changed ones (Tryton takes ``ids, values, ids, values, …``
 in a single call), and nothing for records whose managed fields already match.
 
@@ -45,6 +46,8 @@ class Writer:
     """How one entity is written; subclasses fill in the steps (see parties.py, products.py, sales.py)."""
 
     model: str  # the model created and written
+    # Records per create call when the entity needs fewer than the batch (None: the whole batch).
+    max_create: int | None = None
 
     def key(self, payload: dict[str, Any]) -> str:
         """The upsert key of a payload; a PermanentError when it has none."""
@@ -147,9 +150,16 @@ def _upsert_batch(writer: Writer, batch: list[tuple[int, OutRecord]], results: l
         else:
             updates.append((position, record, now, changes))
 
-    created = in_batches([c[2] for c in creates], lambda items: writer.created_targets(
-        items, writer.create([d.values for d in items])
-    ))  # fmt: skip
+    new = [c[2] for c in creates]
+    step = writer.max_create or len(new) or 1
+    created = [
+        outcome
+        for start in range(0, len(new), step)
+        for outcome in in_batches(
+            new[start : start + step],
+            lambda items: writer.created_targets(items, writer.create([d.values for d in items])),
+        )
+    ]
     for (position, record, _), outcome in zip(creates, created, strict=True):
         if isinstance(outcome, Exception):
             results[position] = WriteResult(record.key, error=outcome)

@@ -227,6 +227,18 @@ def test_products_upsert_by_sku_with_unit_and_price(tryton):
     assert "Unit 'barrel' is not a unit of measure in Tryton" in bad_unit.error.message
 
 
+def test_a_full_batch_of_new_products_is_created(tryton):
+    # Tryton on SQLite refuses to create more than about 85 products in one call ("parser stack
+    # overflow", HTTP 503): a batch of 100 goes in calls of Products.max_create.
+    skus = [code("SKU") for _ in range(100)]
+    with make(tryton, batch_size=100) as adapter:
+        results = adapter.write("product", out(*(product(sku) for sku in skus)))
+        stored = adapter.client.search_read("product.product", [("code", "in", skus)], ["code"])
+    assert [(r.action, r.error) for r in results] == [("created", None)] * 100
+    assert sorted(row["code"] for row in stored) == sorted(skus)
+    assert {r.target_id for r in results} == {str(row["id"]) for row in stored}
+
+
 def test_a_sale_with_lines_is_created_and_confirmed_with_the_right_totals(tryton):
     with make(tryton) as adapter:
         (party,) = adapter.write("customer", out(customer(code())))

@@ -39,6 +39,11 @@ class Products(Writer):
     """``product`` ↔ product.template + product.product."""
 
     model = "product.template"
+    # Tryton on SQLite checks that new product codes are unique with one SQL condition per product,
+    # nested; past about 85 products in one call SQLite refuses the statement ("parser stack
+    # overflow", an HTTP 503 that would fail the whole batch on every retry). PostgreSQL enforces
+    # the rule itself, where the cap costs one more call per 100 products.
+    max_create = 50
 
     def __init__(self, client: TrytonClient, lookups: Lookups):
         self.client, self.units = client, lookups.units
