@@ -11,6 +11,7 @@ A mapping is a list of rules, each producing one target field::
      "to": "EUR", "rates": {"USD": "0.92"}}
     {"target": "phone", "op": "copy", "from": "phone", "default": "n/a"}
     {"target": "party", "op": "reference", "from": "customer_no", "entity": "customer"}
+    {"target": "party", "op": "reference", "from": "crm_no", "entity": "customer", "system": "CRM"}
     {"target": "lines", "op": "each", "from": "items", "rules": [
         {"target": "product", "op": "reference", "from": "sku", "entity": "product"},
         {"target": "quantity", "op": "copy", "from": "qty"}]}
@@ -54,6 +55,8 @@ class RuleSerializer(serializers.Serializer):
     to = serializers.CharField(required=False, max_length=3)
     rates = serializers.DictField(child=serializers.DecimalField(max_digits=20, decimal_places=10), required=False)
     entity = serializers.CharField(required=False)
+    # reference: the system whose ids the value is (default: the flow's source system)
+    system = serializers.CharField(required=False, max_length=100)
     rules = serializers.JSONField(required=False)
     default = serializers.JSONField(required=False)
 
@@ -87,6 +90,11 @@ class RuleSerializer(serializers.Serializer):
                 convert_unit(1, attrs["from_unit"], attrs["to_unit"])
             except ValueError as exc:
                 raise serializers.ValidationError({"to_unit": str(exc)}) from None
+        if attrs.get("system"):
+            from integrations.models import System
+
+            if not System.objects.filter(name=attrs["system"]).exists():
+                raise serializers.ValidationError({"system": f"No system is named {attrs['system']!r}."})
         if attrs["op"] == "each":
             if not attrs["rules"]:
                 raise serializers.ValidationError({"rules": "Give at least one rule for the elements."})
@@ -191,6 +199,8 @@ def _apply_rule(rule: dict, record: dict, resolve) -> Any:
     if op == "reference":
         if resolve is None:
             raise MappingError("references need a target to resolve against")
+        if rule.get("system"):
+            return resolve(rule["entity"], str(value), rule["system"])
         return resolve(rule["entity"], str(value))
     if op == "each":
         if not isinstance(value, list):

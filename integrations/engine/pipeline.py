@@ -16,15 +16,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from integrations.adapters.base import OutRecord, SourceRecord, WriteResult
 from integrations.adapters.errors import AdapterError, PermanentError, TransientError
 from integrations.choices import Action, CircuitState, OutcomeStatus, RunStatus, Stage
-from integrations.models import Connector, Delivery, Flow, RecordOutcome, Run
+from integrations.models import Connector, Delivery, Flow, Run, System
 
-from . import mapping
+from . import mapping, outbox
 from .retry import next_attempt
 
 log = logging.getLogger(__name__)
@@ -83,43 +83,41 @@ class Stager:
         the live stage: a pilot or a dry run must not make a later live run skip records.
         """
         counts = dict.fromkeys(("read", "filtered", "quarantined", "unchanged", "planned"), 0)
-        rows: list[RecordOutcome] = []
+        rows: list[dict] = []
         with transaction.atomic():
-            for record in records:
+            resolved = self._resolve_all(records)
+            for record, (values, subject) in zip(records, resolved, strict=True):
                 counts["read"] += 1
-                rows.extend(self._rows_for(record, counts))
-            rows = self._skip_known(rows, counts)
-            RecordOutcome.objects.bulk_create(rows, ignore_conflicts=True)
-            bump(self.run.pk, **counts)
-            if watermark is None:
-                Run.objects.filter(pk=self.run.pk).update(lease_until=timezone.now() + lease())
-            else:
-                Run.objects.filter(pk=self.run.pk).update(watermark=watermark, lease_until=timezone.now() + lease())
-                if self.run.stage == Stage.LIVE and self.run.trigger != "replay":
-                    Flow.objects.filter(pk=self.flow.pk).update(watermark=watermark)
+                rows.extend(self._rows_for(record, values, subject, counts))
+            now = timezone.now()
+            counts["unchanged"] += outbox.stage(rows, now)
+            # One UPDATE of the run: its counts, its lease and how far it got.
+            changes = {name: F(name) + n for name, n in counts.items() if n}
+            changes["lease_until"] = now + lease()
+            if watermark is not None:
+                changes["watermark"] = watermark
+            Run.objects.filter(pk=self.run.pk).update(**changes)
+            if watermark is not None and self.run.stage == Stage.LIVE and self.run.trigger != "replay":
+                Flow.objects.filter(pk=self.flow.pk).update(watermark=watermark)
 
-    def _rows_for(self, record: SourceRecord, counts: dict) -> list[RecordOutcome]:
+    def _rows_for(self, record: SourceRecord, values: dict | str, subject: str, counts: dict) -> list[dict]:
         digest = payload_hash(record.payload)
         key = idempotency_key(self.flow.source, self.flow.entity, record.external_id, record.version, digest)
-        base = dict(
-            run=self.run,
-            flow=self.flow,
-            external_id=record.external_id[:255],
-            idempotency_key=key,
-            payload=record.payload,
-            payload_hash=digest,
-        )
-        problem = record.payload.get("__error__") if isinstance(record.payload, dict) else None
-        values, subject = ({}, "") if problem else self._resolve_master_data(record)
-        if isinstance(values, str):  # master data quarantined it: the reason
+        base = {
+            "run_id": self.run.pk,
+            "flow_id": self.flow.pk,
+            "external_id": record.external_id[:255],
+            "idempotency_key": key,
+            "payload": record.payload,
+            "payload_hash": digest,
+        }
+        problem = _problem(record)
+        if problem is None and isinstance(values, str):  # master data quarantined it: the reason
             problem = values
         if problem:
             counts["quarantined"] += 1
-            return [
-                RecordOutcome(
-                    **base, status=OutcomeStatus.QUARANTINED, error_class="InvalidRecord", error_message=problem
-                )
-            ]
+            quarantined = {"status": OutcomeStatus.QUARANTINED, "error_class": "InvalidRecord"}
+            return [{**base, **quarantined, "target_id": None, "error_message": problem}]
         if not mapping.matches(self.flow.filters, values) or (
             self.run.stage == Stage.PILOT and not mapping.matches(self.flow.pilot_filter, values)
         ):
@@ -127,70 +125,80 @@ class Stager:
             return []
         return [self._row_for_target(base, values, subject, target, counts) for target in self.targets]
 
-    def _resolve_master_data(self, record: SourceRecord) -> tuple[dict | str, str]:
-        """(values to map, subject); values is the quarantine reason when cleansing rejects the record."""
-        if not self.flow.carries_master_data:
-            return dict(record.payload), f"{self.flow.source.system_id}:{record.external_id}"
-        from masterdata.services.ingest import ingest  # the master-data step of every master-data flow
+    def _resolve_all(self, records: list[SourceRecord]) -> list[tuple[dict | str, str]]:
+        """(values to map, subject) per record; values is the quarantine reason when cleansing rejects it.
 
+        Master data goes through ingest for the whole page at once (one batch of
+        queries instead of a dozen per record); a dry run's master-data writes are
+        rolled back.
+        """
+        if not self.flow.carries_master_data:
+            system_id = self.flow.source.system_id
+            return [(dict(r.payload), f"{system_id}:{r.external_id}") for r in records]
+        from masterdata.services.ingest_batch import ingest_many  # the master-data step of every master-data flow
+
+        wanted = [r for r in records if _problem(r) is None]
+        results: dict[int, tuple[dict | str, str]] = {}
         try:
             with transaction.atomic():
-                outcome = ingest(
+                outcomes = ingest_many(
                     self.flow.source.system,
                     self.flow.entity,
-                    record.external_id,
-                    record.payload,
+                    [(r.external_id, r.payload) for r in wanted],
                     locale=self.flow.source.settings.get("locale", ""),
                 )
-                if outcome.source.status == "quarantined":
-                    result = outcome.source.quarantine_reason, ""
-                else:
-                    golden = outcome.golden
-                    values = {**golden.values, "golden_id": golden.pk, "external_id": record.external_id}
-                    result = values, f"golden:{golden.pk}"
+                for record, outcome in zip(wanted, outcomes, strict=True):
+                    results[id(record)] = _master_values(record, outcome)
                 if self.run.dry_run:
-                    raise _DryRun(result)  # a plan only: master data stays as it was
-        except _DryRun as plan:
-            return plan.result
-        return result
+                    raise _DryRun(results)  # a plan only: master data stays as it was
+        except _DryRun:
+            pass
+        return [results.get(id(r), ({}, "")) for r in records]
 
-    def _row_for_target(self, base: dict, values: dict, subject: str, target: Connector, counts: dict):
-        row = RecordOutcome(**base, target=target, subject=subject)
+    def _resolve_master_data(self, record: SourceRecord) -> tuple[dict | str, str]:
+        """(values to map, subject) for one record (a replay); see _resolve_all."""
+        return self._resolve_all([record])[0]
+
+    def _row_for_target(self, base: dict, values: dict, subject: str, target: Connector, counts: dict) -> dict:
+        row = {**base, "target_id": target.pk, "subject": subject, "status": OutcomeStatus.PENDING}
         try:
-            row.mapped = mapping.apply(self.flow.mapping, values, resolve=self._resolver(target))
+            row["mapped"] = mapping.apply(self.flow.mapping, values, resolve=self._resolver(target))
         except mapping.MappingError as exc:
             counts["quarantined"] += 1
-            row.status, row.error_class, row.error_message = OutcomeStatus.QUARANTINED, "MappingError", str(exc)
+            row.update(status=OutcomeStatus.QUARANTINED, error_class="MappingError", error_message=str(exc))
             return row
         if self.run.dry_run:
-            plan(row)
-            counts["planned"] += row.action != Action.UNCHANGED
-            counts["unchanged"] += row.action == Action.UNCHANGED
+            plan(row, self.flow.entity)
+            counts["planned"] += row["action"] != Action.UNCHANGED
+            counts["unchanged"] += row["action"] == Action.UNCHANGED
         return row
 
-    def _resolver(self, target: Connector) -> Callable[[str, str], str]:
-        system = self.flow.source.system
+    def _resolver(self, target: Connector) -> Callable[..., str]:
+        source_system = self.flow.source.system
 
-        def resolve(entity: str, external_id: str) -> str:
+        def resolve(entity: str, external_id: str, system_name: str | None = None) -> str:
+            # A reference rule may name the system whose ids the field holds (the CRM's customer
+            # numbers on a till's sale); by default it is the flow's own source system.
+            system = source_system
+            if system_name:
+                system = System.objects.filter(name=system_name).first()
+                if system is None:
+                    raise mapping.MappingError(f"No system is named {system_name!r}.")
             return remote_id_for(system, target, entity, external_id)
 
         return resolve
 
-    def _skip_known(self, rows: list[RecordOutcome], counts: dict) -> list[RecordOutcome]:
-        """Rows whose key a target already has are re-deliveries: counted unchanged, not staged again."""
-        live = [r for r in rows if r.target_id and r.status != OutcomeStatus.PLANNED]
-        if not live:
-            return rows
-        known = set(
-            RecordOutcome.objects.filter(
-                target_id__in={r.target_id for r in live}, idempotency_key__in={r.idempotency_key for r in live}
-            )
-            .exclude(status=OutcomeStatus.PLANNED)
-            .values_list("target_id", "idempotency_key")
-        )
-        fresh = [r for r in rows if (r.target_id, r.idempotency_key) not in known or r.status == OutcomeStatus.PLANNED]
-        counts["unchanged"] += len(rows) - len(fresh)
-        return fresh
+
+def _problem(record: SourceRecord) -> str | None:
+    """The reason a source already gave up on this record (an unreadable row, say), or None."""
+    return record.payload.get("__error__") if isinstance(record.payload, dict) else None
+
+
+def _master_values(record: SourceRecord, outcome) -> tuple[dict | str, str]:
+    if outcome.source.status == "quarantined":
+        return outcome.source.quarantine_reason, ""
+    golden = outcome.golden
+    return {**golden.values, "golden_id": golden.pk, "external_id": record.external_id}, f"golden:{golden.pk}"
 
 
 def remote_id_for(system, target: Connector, entity: str, external_id: str) -> str:
@@ -212,43 +220,30 @@ def remote_id_for(system, target: Connector, entity: str, external_id: str) -> s
     return delivery.remote_id
 
 
-def plan(row: RecordOutcome) -> None:
+def plan(row: dict, entity: str) -> None:
     """Dry run: what loading ``row`` would change, against what was last delivered."""
-    row.status = OutcomeStatus.PLANNED
-    last = Delivery.objects.filter(target=row.target, entity=row.flow.entity, subject=row.subject).first()
+    row["status"] = OutcomeStatus.PLANNED
+    last = Delivery.objects.filter(target_id=row["target_id"], entity=entity, subject=row["subject"]).first()
+    mapped = row["mapped"]
     if last is None:
-        row.action, row.diff = Action.CREATED, {k: [None, v] for k, v in row.mapped.items()}
+        row["action"], row["diff"] = Action.CREATED, {k: [None, v] for k, v in mapped.items()}
         return
-    row.remote_id = last.remote_id
+    row["remote_id"] = last.remote_id
     diff = {
-        k: [last.payload.get(k), row.mapped.get(k)]
-        for k in sorted(set(last.payload) | set(row.mapped))
-        if last.payload.get(k) != row.mapped.get(k)
+        k: [last.payload.get(k), mapped.get(k)]
+        for k in sorted(set(last.payload) | set(mapped))
+        if last.payload.get(k) != mapped.get(k)
     }
-    row.action, row.diff = (Action.UPDATED, diff) if diff else (Action.UNCHANGED, {})
+    row["action"], row["diff"] = (Action.UPDATED, diff) if diff else (Action.UNCHANGED, {})
 
 
 # --- Loading: outcome rows → target ---------------------------------------------------------
 
 
-def claim(run_id: int, target_id: int, limit: int) -> list[RecordOutcome]:
+def claim(run_id: int, target_id: int, limit: int) -> list[outbox.Claimed]:
     """Lease up to ``limit`` due rows of one run and target (skipping rows another worker holds)."""
     now = timezone.now()
-    with transaction.atomic():
-        rows = list(
-            RecordOutcome.objects.select_for_update(skip_locked=True)
-            .filter(run_id=run_id, target_id=target_id, status__in=[OutcomeStatus.PENDING, OutcomeStatus.RETRYING])
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            .order_by("pk")[:limit]
-        )
-        if rows:
-            RecordOutcome.objects.filter(pk__in=[r.pk for r in rows]).update(
-                lease_until=now + lease(), attempts=F("attempts") + 1
-            )
-            for row in rows:
-                row.attempts += 1
-    return rows
+    return outbox.claim(run_id, target_id, limit, now, now + lease())
 
 
 def load(run_id: int, target_id: int) -> int:
@@ -261,98 +256,82 @@ def load(run_id: int, target_id: int) -> int:
     if flow.stage in (Stage.PAUSED, Stage.DRAFT):
         return 0  # staged rows wait, leased by nobody, until the flow is resumed
     Run.objects.filter(pk=run_id, status=RunStatus.EXTRACTING, extracted=True).update(status=RunStatus.DELIVERING)
-    with target.open_adapter() as adapter:
-        while rows := claim(run_id, target_id, flow.batch_size):
-            subjects = {r.subject for r in rows}
-            known = dict(
-                Delivery.objects.filter(target=target, entity=flow.entity, subject__in=subjects).values_list(
-                    "subject", "remote_id"
-                )
-            )
-            batch = [OutRecord(key=r.idempotency_key, payload=r.mapped, target_id=known.get(r.subject)) for r in rows]
-            try:
-                results = adapter.write(flow.entity, batch)  # outside any transaction
-            except AdapterError as exc:
-                # The whole batch failed: the target or the connector is at fault, not the
-                # records, so they wait and retry (and the circuit counts it) rather than
-                # being quarantined as bad data.
-                error = exc if not exc.permanent else TransientError(f"{exc.message} (the whole batch failed)")
-                results = [WriteResult(key=r.idempotency_key, error=error) for r in rows]
-            except Exception as exc:  # an adapter bug must not lose the batch: retry it, then dead-letter it
-                log.exception("Adapter %s failed on a batch", target.adapter)
-                error = TransientError(f"{type(exc).__name__}: {exc}")
-                results = [WriteResult(key=r.idempotency_key, error=error) for r in rows]
-            done += record_results(run, target, rows, results)
-            if not track_circuit(target, results):
-                break
+    # Several load tasks are queued per run (one per staged page); most find another
+    # worker already on the rows. They stop here, before opening a connection to the target.
+    rows = claim(run_id, target_id, flow.batch_size)
+    if rows:
+        with target.open_adapter() as adapter:
+            while rows:
+                delivered, healthy = deliver_batch(run, target, adapter, rows)
+                done += delivered
+                if not healthy:
+                    break  # the failed rows wait for their next attempt time (or the probe)
+                rows = claim(run_id, target_id, flow.batch_size)
     finish_if_done(run_id)
     return done
 
 
-def record_results(run: Run, target: Connector, rows: list[RecordOutcome], results: list[WriteResult]) -> int:
+def deliver_batch(run: Run, target: Connector, adapter, rows: list[outbox.Claimed]) -> tuple[int, bool]:
+    """Write one claimed batch to the target (outside any transaction) and record the results.
+
+    Returns the rows delivered and whether to go on sending (False: the whole batch failed).
+    """
+    flow = run.flow
+    known = dict(
+        Delivery.objects.filter(target=target, entity=flow.entity, subject__in={r.subject for r in rows}).values_list(
+            "subject", "remote_id"
+        )
+    )
+    batch = [OutRecord(key=r.idempotency_key, payload=r.mapped, target_id=known.get(r.subject)) for r in rows]
+    try:
+        results = adapter.write(flow.entity, batch)  # outside any transaction
+    except AdapterError as exc:
+        # The whole batch failed: the target or the connector is at fault, not the
+        # records, so they wait and retry (and the circuit counts it) rather than
+        # being quarantined as bad data.
+        error = exc if not exc.permanent else TransientError(f"{exc.message} (the whole batch failed)")
+        results = [WriteResult(key=r.idempotency_key, error=error) for r in rows]
+    except Exception as exc:  # an adapter bug must not lose the batch: retry it, then dead-letter it
+        log.exception("Adapter %s failed on a batch", target.adapter)
+        error = TransientError(f"{type(exc).__name__}: {exc}")
+        results = [WriteResult(key=r.idempotency_key, error=error) for r in rows]
+    done = record_results(run, target, rows, results)
+    return done, track_circuit(target, results)
+
+
+def record_results(run: Run, target: Connector, rows: list[outbox.Claimed], results: list[WriteResult]) -> int:
     """Store each row's result, its delivery cross-reference and the run's counts, in one transaction."""
     flow, now = run.flow, timezone.now()
     by_key = {r.key: r for r in results}
     counts = dict.fromkeys(("created", "updated", "unchanged", "failed", "dead_lettered"), 0)
-    deliveries: dict[str, Delivery] = {}
+    stored: list[outbox.Result] = []
+    deliveries: dict[str, outbox.DeliveryRef] = {}  # one per subject: the batch's last version wins
     for row in rows:
         result = by_key.get(row.idempotency_key) or WriteResult(
             key=row.idempotency_key, error=TransientError("The adapter returned no result for this record.")
         )
-        row.lease_until, row.updated_at = None, now
         error = result.error
         if error is None:
-            row.status, row.action = OutcomeStatus.DELIVERED, result.action
-            row.remote_id = str(result.target_id or "")
-            row.error_class = row.error_message = ""
+            remote_id = str(result.target_id or "")
+            stored.append(outbox.Result(row.pk, OutcomeStatus.DELIVERED, result.action, remote_id))
             counts[result.action] += 1
-            deliveries[row.subject] = Delivery(
-                target=target,
-                entity=flow.entity,
-                subject=row.subject,
-                remote_id=row.remote_id,
-                last_key=row.idempotency_key,
-                payload=row.mapped,
-                delivered_at=now,
-            )
+            deliveries[row.subject] = outbox.DeliveryRef(row.pk, row.subject, remote_id, row.idempotency_key)
             continue
-        row.error_class = type(error).__name__
-        row.error_message = getattr(error, "message", None) or str(error)
+        failed = outbox.Result(row.pk, OutcomeStatus.RETRYING, "", "", type(error).__name__)
+        failed.error_message = getattr(error, "message", None) or str(error)
         if isinstance(error, PermanentError) or not isinstance(error, AdapterError):
-            row.status = OutcomeStatus.QUARANTINED
+            failed.status = OutcomeStatus.QUARANTINED
             counts["failed"] += 1
         elif row.attempts >= flow.max_attempts:
-            row.status = OutcomeStatus.DEAD
+            failed.status = OutcomeStatus.DEAD
             counts["dead_lettered"] += 1
         else:
-            row.status = OutcomeStatus.RETRYING
-            row.next_attempt_at = next_attempt(row.attempts, flow.retry_base_seconds, error.retry_after)
+            failed.next_attempt_at = next_attempt(row.attempts, flow.retry_base_seconds, error.retry_after)
+        stored.append(failed)
     with transaction.atomic():
-        # Upserts by primary key and by identity: one statement each instead of one per row
-        # (bulk_update's CASE expressions cost seconds per thousand rows).
-        RecordOutcome.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["id"], update_fields=RESULT_FIELDS
-        )
-        Delivery.objects.bulk_create(
-            deliveries.values(),
-            update_conflicts=True,
-            unique_fields=["target", "entity", "subject"],
-            update_fields=["remote_id", "last_key", "payload", "delivered_at"],
-        )
+        outbox.store(stored, list(deliveries.values()), target.pk, flow.entity, now)
         bump(run.pk, **counts)
-    return sum(row.status == OutcomeStatus.DELIVERED for row in rows)
-
-
-RESULT_FIELDS = [
-    "status",
-    "action",
-    "remote_id",
-    "error_class",
-    "error_message",
-    "next_attempt_at",
-    "lease_until",
-    "updated_at",
-]
+    return counts["created"] + counts["updated"] + counts["unchanged"]
 
 
 def track_circuit(target: Connector, results: list[WriteResult]) -> bool:
@@ -360,6 +339,7 @@ def track_circuit(target: Connector, results: list[WriteResult]) -> bool:
     if any(r.error is None or isinstance(r.error, PermanentError) for r in results):
         if target.consecutive_failures:
             Connector.objects.filter(pk=target.pk).update(consecutive_failures=0, last_error="")
+            target.consecutive_failures = 0
         return True
     failures = target.consecutive_failures = target.consecutive_failures + 1
     message = str(results[0].error) if results else ""

@@ -71,8 +71,10 @@ class RecordOutcome(models.Model):
     loses nothing: the sweeper finds due rows and queues them again.
     """
 
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="outcomes")
-    flow = models.ForeignKey("integrations.Flow", on_delete=models.CASCADE, related_name="outcomes")
+    # No index of their own: outcome_run_keyset and outcome_flow_status start with them, and
+    # every index is written again on each of a row's three writes (staged, claimed, done).
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="outcomes", db_index=False)
+    flow = models.ForeignKey("integrations.Flow", on_delete=models.CASCADE, related_name="outcomes", db_index=False)
     # Null when the record was quarantined before a target was chosen (it failed cleansing or validation).
     target = models.ForeignKey(
         "integrations.Connector", on_delete=models.PROTECT, null=True, blank=True, related_name="outcomes"

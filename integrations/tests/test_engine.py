@@ -312,6 +312,30 @@ def test_an_order_references_its_customer_by_the_targets_own_id(world):
     assert "customer 'C-404' has not reached Reporting DB yet" in unknown.error_message
 
 
+def test_a_reference_may_hold_another_systems_id(world):
+    source, target, path = world  # the source system plays the CRM here
+    customer_flow(source, target, name="Customers")
+    push(source, ADA, event_id="customers")
+    run_once(source.outbound_flows.get())
+    tills = webhook_connector("Till webhook")  # a system of its own, which knows the CRM's numbers
+    mapping_rules = [
+        {"target": "id", "op": "copy", "from": "id"},
+        {"target": "customer", "op": "reference", "from": "crm_no", "entity": "customer", "system": source.system.name},
+        {"target": "total", "op": "copy", "from": "total"},
+    ]
+    sales = Flow.objects.create(
+        name="Till sales", entity="sales_order", source=tills, trigger="push", stage=Stage.LIVE, mapping=mapping_rules
+    )
+    sales.targets.add(target)
+    push(tills, {"id": "T-1", "crm_no": "C-1", "total": "3.20"}, {"id": "T-2", "crm_no": "C-404", "total": "1"})
+
+    run = run_once(sales)
+
+    golden_key = target_rows(path)[0][0]
+    assert target_rows(path, "orders") == [("T-1", golden_key, "3.20")]
+    assert "customer 'C-404' has not reached" in run.outcomes.get(external_id="T-2").error_message
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

@@ -59,6 +59,20 @@ def test_references_are_resolved_by_the_caller():
     assert mapping.apply(rules, RECORD, resolve=lambda entity, value: f"{entity}:{value}") == {"party": "customer:C-1"}
 
 
+@pytest.mark.django_db
+def test_a_reference_may_name_the_system_whose_ids_it_holds():
+    from integrations.tests.factories import SystemFactory
+
+    SystemFactory(name="CRM")
+    rules = [{"target": "party", "op": "reference", "from": "id", "entity": "customer", "system": "CRM"}]
+    assert mapping.validate_rules(rules) == rules
+    resolved = mapping.apply(rules, RECORD, resolve=lambda entity, value, system=None: f"{system}/{entity}:{value}")
+    assert resolved == {"party": "CRM/customer:C-1"}
+    with pytest.raises(ValidationError) as caught:
+        mapping.validate_rules([{**rules[0], "system": "Nowhere"}])
+    assert "No system is named 'Nowhere'" in str(caught.value.detail[0]["system"])
+
+
 ORDER = {"id": "O-1", "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-2", "qty": "1"}]}
 LINE_RULES = [
     {"target": "product", "op": "reference", "from": "sku", "entity": "product"},

@@ -8,6 +8,8 @@ Contract (used by ingestion, the stewardship pages and find_duplicates):
         scoring at or above the entity's review threshold, each once.
     score_pair(entity, left, right) -> ScoredPair
         The score of two cleaned records, with a per-field explanation.
+    score_pairs(entity, lefts, rights) -> list[ScoredPair]
+        score_pair of many pairs in one vectorized pass, with the same results.
     blocking_keys(entity, values) -> set[str]
         The blocking keys of one record, stored on golden records so a new
         record finds its candidates with an indexed lookup.
@@ -16,7 +18,16 @@ Contract (used by ingestion, the stewardship pages and find_duplicates):
 ScoredPair(left_id, right_id, score in [0, 1], fields: {field: similarity or None}, decision "link"|"review"|None)
 """
 
-from masterdata.matching.engine import blocking_keys, find_pairs, score_pair, thresholds
+from masterdata.matching.engine import blocking_keys, find_pairs, score_pair, score_pairs, thresholds
 from masterdata.matching.types import Decision, ScoredPair, Thresholds
 
-__all__ = ["Decision", "ScoredPair", "Thresholds", "blocking_keys", "find_pairs", "score_pair", "thresholds"]
+__all__ = [
+    "Decision",
+    "ScoredPair",
+    "Thresholds",
+    "blocking_keys",
+    "find_pairs",
+    "score_pair",
+    "score_pairs",
+    "thresholds",
+]

@@ -32,6 +32,18 @@ def score_pair(entity: str, left: dict, right: dict) -> ScoredPair:
     return _pairs(frame, batch, np.array([0]), [0], [1], config.thresholds.decide)[0]
 
 
+def score_pairs(entity: str, lefts: Sequence[dict], rights: Sequence[dict]) -> list[ScoredPair]:
+    """``score_pair`` of each ``(lefts[k], rights[k])``, in one vectorized pass: the same scores and
+    explanations (value frequencies are counted per pair, as ``score_pair`` does)."""
+    if not lefts:
+        return []
+    config = config_for(entity)
+    frame = Frame([*lefts, *rights])
+    left, right = np.arange(len(lefts)), np.arange(len(lefts), 2 * len(lefts))
+    batch = score(config, build_comparators(config), frame, left, right, pairwise=True)
+    return _pairs(frame, batch, np.arange(len(lefts)), left, right, config.thresholds.decide)
+
+
 def find_pairs(entity: str, records: Sequence[dict], min_score: float | None = None) -> list[ScoredPair]:
     """Every pair of ``records`` (cleaned value dicts with an ``"id"``) scoring at least the review threshold
     (or ``min_score``), each pair once, best first."""

@@ -55,8 +55,14 @@ def weight_table(config: EntityConfig, name: str, labels: tuple[str, ...]) -> np
     return np.array([weights.get(label, 0.0) for label in labels])
 
 
-def score(config: EntityConfig, comparators: list[Comparator], frame: Frame, left, right) -> Batch:
-    """Score the pairs ``(left[i], right[i])`` of ``frame``."""
+def score(
+    config: EntityConfig, comparators: list[Comparator], frame: Frame, left, right, *, pairwise: bool = False
+) -> Batch:
+    """Score the pairs ``(left[i], right[i])`` of ``frame``.
+
+    ``pairwise``: value frequencies as if each pair were a frame of its own (what
+    ``score_pair`` sees), so many unrelated pairs score in one pass exactly as one by one.
+    """
     comparisons, labels = [], {}
     total = np.full(len(left), float(config.prior))
     for comparator in comparators:
@@ -67,7 +73,8 @@ def score(config: EntityConfig, comparators: list[Comparator], frame: Frame, lef
             comparisons.append(comparison)
     levels = Levels(comparisons, labels)
     for name, (field, transform, typical) in config.frequencies.items():
-        total += frequency_adjustment(frame, field, transform, typical, left, levels.any(name, "exact"))
+        exact = levels.any(name, "exact")
+        total += frequency_adjustment(frame, field, transform, typical, left, exact, pairwise=pairwise)
     probability = 1.0 / (1.0 + np.exp2(-total))
     capped = [(rule.cap, rule.applies(levels), rule.reason) for rule in config.rules] if len(left) else []
     scores = cap_scores(probability, [(cap, mask) for cap, mask, _ in capped], *_limits(config))
@@ -80,13 +87,21 @@ PRIOR_RECORDS = 1_000
 MAX_ADJUSTMENT = 4.0
 
 
-def frequency_adjustment(frame: Frame, field: str, transform: str, typical: float, left, exact) -> np.ndarray:
-    """Extra log2 weight for pairs agreeing exactly on ``field``: log2(typical / this value's frequency)."""
-    codes = frame.codes(field, transform)
-    counts = np.bincount(codes[codes >= 0], minlength=1) if frame.size else np.zeros(1)
-    present = int((codes >= 0).sum())
-    mine = np.where(exact, codes[left], 0)
-    frequency = (counts[np.maximum(mine, 0)] + PRIOR_RECORDS * typical) / (present + PRIOR_RECORDS)
+def frequency_adjustment(
+    frame: Frame, field: str, transform: str, typical: float, left, exact, *, pairwise: bool = False
+) -> np.ndarray:
+    """Extra log2 weight for pairs agreeing exactly on ``field``: log2(typical / this value's frequency).
+
+    ``pairwise``: counted within each pair alone, where an exact match is 2 of 2 values.
+    """
+    if pairwise:
+        seen, present = np.full(len(left), 2, dtype=np.int64), 2
+    else:
+        codes = frame.codes(field, transform)
+        counts = np.bincount(codes[codes >= 0], minlength=1) if frame.size else np.zeros(1)
+        present = int((codes >= 0).sum())
+        seen = counts[np.maximum(np.where(exact, codes[left], 0), 0)]
+    frequency = (seen + PRIOR_RECORDS * typical) / (present + PRIOR_RECORDS)
     adjustment = np.clip(np.log2(typical / frequency), -MAX_ADJUSTMENT, MAX_ADJUSTMENT)
     return np.where(exact, adjustment, 0.0)
 

@@ -50,8 +50,10 @@ def candidates_for(entity: str, values: dict, exclude_id: int | None = None) -> 
         .annotate(shared=Count("id"))
         .order_by("-shared", "golden_id")[: MAX_CANDIDATES * 4]
     )
-    goldens = GoldenRecord.objects.filter(pk__in=[row["golden_id"] for row in overlap])
-    scored = [(g, matching.score_pair(entity, values, g.values)) for g in goldens]
+    goldens = list(GoldenRecord.objects.filter(pk__in=[row["golden_id"] for row in overlap]))
+    # One vectorized pass over all candidates: the same pairs score_pair would give, one by one.
+    pairs = matching.score_pairs(entity, [values] * len(goldens), [g.values for g in goldens])
+    scored = list(zip(goldens, pairs, strict=True))
     scored.sort(key=lambda pair: pair[1].score, reverse=True)
     return scored[:MAX_CANDIDATES]
 

@@ -19,6 +19,9 @@ from rapidfuzz import process
 from masterdata.matching.frame import Frame, take
 
 WORKERS = 2
+# Below this many pairs one thread is faster: starting the worker threads costs more than the
+# scoring (a single pair took 0.3 ms with two workers, most of an ingest's time).
+PARALLEL_FROM = 10_000
 
 
 @dataclass
@@ -35,7 +38,8 @@ def cpdist(scorer, a: list, b: list, **kwargs) -> np.ndarray:
     """Element-wise scores of two aligned lists, as floats."""
     if not len(a):
         return np.zeros(0)
-    return process.cpdist(a, b, scorer=scorer, workers=WORKERS, **kwargs).astype(float)
+    workers = WORKERS if len(a) >= PARALLEL_FROM else 1
+    return process.cpdist(a, b, scorer=scorer, workers=workers, **kwargs).astype(float)
 
 
 def cpdist_where(scorer, column: np.ndarray, left, right, need: np.ndarray, fill: float, scale: float = 1.0):

@@ -1,0 +1,269 @@
+"""The outbox's hot statements: stage a page of outcome rows, claim a batch, store its results.
+
+On PostgreSQL each is one hand-written statement per batch. The ORM costs more
+in Python than the database spends on the rows: Django 5.2's ``bulk_create``
+builds an UNNEST array value by value (quoting each with a regular
+expression), a claim needs a SELECT ... FOR UPDATE and then an UPDATE, and
+storing results would send every row back whole. Here the rows travel as one
+JSON document (``json.dumps`` runs in C; ``jsonb_to_recordset`` parses it on the
+server), a claim is a single ``UPDATE ... RETURNING`` of the columns a load
+needs, and a delivery's payload is copied from its outcome row on the server
+instead of being sent again.
+
+Other databases (SQLite, the embedded default) take the ORM path: the same
+rows, results and guarantees, in more statements.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+
+from integrations.choices import OutcomeStatus
+from integrations.models import Delivery, RecordOutcome
+
+OUTCOME = RecordOutcome._meta.db_table
+DELIVERY = Delivery._meta.db_table
+
+# Columns a staged row sets; the others keep their defaults (attempts 0, empty texts).
+STAGED = {
+    "run_id": "bigint",
+    "flow_id": "bigint",
+    "target_id": "bigint",
+    "external_id": "text",
+    "idempotency_key": "text",
+    "subject": "text",
+    "payload": "jsonb",
+    "payload_hash": "text",
+    "mapped": "jsonb",
+    "diff": "jsonb",
+    "status": "text",
+    "action": "text",
+    "remote_id": "text",
+    "error_class": "text",
+    "error_message": "text",
+}
+TEXT_DEFAULTS = ("subject", "action", "remote_id", "error_class", "error_message")
+
+
+@dataclass(slots=True)
+class Claimed:
+    """An outcome row leased for loading: only what a load reads."""
+
+    pk: int
+    idempotency_key: str
+    subject: str
+    mapped: dict | None
+    attempts: int
+
+
+@dataclass(slots=True)
+class Result:
+    """What loading did to one claimed row."""
+
+    pk: int
+    status: str
+    action: str = ""
+    remote_id: str = ""
+    error_class: str = ""
+    error_message: str = ""
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class DeliveryRef:
+    """The target's id for a subject, from a delivered row (whose mapped values become the delivery's payload)."""
+
+    pk: int  # the outcome row
+    subject: str
+    remote_id: str
+    last_key: str
+
+
+def _fast() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _json(value) -> dict | list | None:
+    # Django's psycopg setup hands jsonb to its fields as text; raw cursors see the same.
+    return json.loads(value) if isinstance(value, str) else value
+
+
+# --- staging ---------------------------------------------------------------------------------
+
+
+def stage(rows: list[dict], now: datetime) -> int:
+    """Insert outcome rows (dicts keyed by the STAGED columns). Returns how many were re-deliveries:
+    rows whose key the target already has (or had earlier in the page), which are not staged again.
+    """
+    if not rows:
+        return 0
+    if not _fast():
+        fresh = _unknown(rows)
+        RecordOutcome.objects.bulk_create([RecordOutcome(**row) for row in fresh], ignore_conflicts=True)
+        return len(rows) - len(fresh)
+    columns = ", ".join(STAGED)
+    shape = ", ".join(f"{name} {kind}" for name, kind in STAGED.items())
+    chosen = ", ".join(f"coalesce(r.{c}, '')" if c in TEXT_DEFAULTS else f"r.{c}" for c in STAGED)
+    sql = (
+        f"INSERT INTO {OUTCOME} ({columns}, attempts, discard_reason, created_at, updated_at)"  # noqa: S608 - fixed names
+        f" SELECT {chosen}, 0, '', %s, %s FROM jsonb_to_recordset(%s::jsonb) AS r({shape})"
+        " ON CONFLICT DO NOTHING"  # the unique (target, key): a re-delivery
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, now, json.dumps(rows)])
+        return len(rows) - cursor.rowcount
+
+
+def _unknown(rows: list[dict]) -> list[dict]:
+    """The rows whose key their target does not have yet (dry-run plans always count as new)."""
+    live = [r for r in rows if r["target_id"] and r["status"] != OutcomeStatus.PLANNED]
+    if not live:
+        return rows
+    known = set(
+        RecordOutcome.objects.filter(
+            target_id__in={r["target_id"] for r in live}, idempotency_key__in={r["idempotency_key"] for r in live}
+        )
+        .exclude(status=OutcomeStatus.PLANNED)
+        .values_list("target_id", "idempotency_key")
+    )
+    return [
+        r for r in rows if (r["target_id"], r["idempotency_key"]) not in known or r["status"] == OutcomeStatus.PLANNED
+    ]
+
+
+# --- claiming --------------------------------------------------------------------------------
+
+
+def claim(run_id: int, target_id: int, limit: int, now: datetime, lease_until: datetime) -> list[Claimed]:
+    """Lease up to ``limit`` due rows of one run and target, oldest first, skipping rows another worker holds."""
+    if not _fast():
+        return _claim_orm(run_id, target_id, limit, now, lease_until)
+    # One status at a time, so the index on (run, status, id) hands rows over in id order and
+    # the LIMIT stops the scan; "status IN (pending, retrying)" would read and sort every waiting
+    # row of the run on each claim, which grows with the backlog. Due retries go first.
+    sql = (
+        f"UPDATE {OUTCOME} o SET lease_until = %s, attempts = o.attempts + 1"  # noqa: S608 - fixed names
+        f" FROM (SELECT id FROM {OUTCOME} WHERE run_id = %s AND status = %s AND target_id = %s"
+        "  AND (next_attempt_at IS NULL OR next_attempt_at <= %s) AND (lease_until IS NULL OR lease_until < %s)"
+        "  ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) due"
+        " WHERE o.id = due.id RETURNING o.id, o.idempotency_key, o.subject, o.mapped, o.attempts"
+    )
+    rows: list[tuple] = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for status in (OutcomeStatus.RETRYING, OutcomeStatus.PENDING):
+            cursor.execute(sql, [lease_until, run_id, status, target_id, now, now, limit - len(rows)])
+            rows.extend(cursor.fetchall())
+            if len(rows) >= limit:
+                break
+    rows.sort()  # RETURNING keeps no order; loads go oldest first
+    return [Claimed(pk, key, subject, _json(mapped), attempts) for pk, key, subject, mapped, attempts in rows]
+
+
+def _claim_orm(run_id, target_id, limit, now, lease_until) -> list[Claimed]:
+    with transaction.atomic():
+        rows = list(
+            RecordOutcome.objects.select_for_update(skip_locked=True)
+            .filter(run_id=run_id, target_id=target_id, status__in=[OutcomeStatus.PENDING, OutcomeStatus.RETRYING])
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .order_by("pk")
+            .values_list("pk", "idempotency_key", "subject", "mapped", "attempts")[:limit]
+        )
+        if rows:
+            RecordOutcome.objects.filter(pk__in=[r[0] for r in rows]).update(
+                lease_until=lease_until, attempts=F("attempts") + 1
+            )
+    return [Claimed(pk, key, subject, mapped, attempts + 1) for pk, key, subject, mapped, attempts in rows]
+
+
+# --- results ---------------------------------------------------------------------------------
+
+RESULT_SHAPE = (
+    "id bigint, status text, action text, remote_id text, error_class text, error_message text,"
+    " next_attempt_at timestamptz"
+)
+
+
+def store(results: list[Result], deliveries: list[DeliveryRef], target_id: int, entity: str, now: datetime) -> None:
+    """Write each row's result and lift its lease; upsert the deliveries. Call inside the caller's transaction.
+
+    A row's ``next_attempt_at`` changes only when a new one is given (a retry).
+    """
+    if not _fast():
+        _store_orm(results, deliveries, target_id, entity, now)
+        return
+    with connection.cursor() as cursor:
+        if results:
+            cursor.execute(
+                f"UPDATE {OUTCOME} o SET status = r.status, action = r.action, remote_id = r.remote_id,"  # noqa: S608 - fixed names
+                " error_class = r.error_class, error_message = r.error_message,"
+                " next_attempt_at = coalesce(r.next_attempt_at, o.next_attempt_at), lease_until = NULL, updated_at = %s"
+                f" FROM jsonb_to_recordset(%s::jsonb) AS r({RESULT_SHAPE}) WHERE o.id = r.id",
+                [now, json.dumps([_result_json(r) for r in results])],
+            )
+        if deliveries:
+            cursor.execute(
+                f"INSERT INTO {DELIVERY} (target_id, entity, subject, remote_id, last_key, payload, delivered_at)"  # noqa: S608 - fixed names
+                " SELECT %s, %s, d.subject, d.remote_id, d.last_key, coalesce(o.mapped, '{}'::jsonb), %s"
+                " FROM jsonb_to_recordset(%s::jsonb) AS d(id bigint, subject text, remote_id text, last_key text)"
+                f" JOIN {OUTCOME} o ON o.id = d.id"
+                " ON CONFLICT (target_id, entity, subject) DO UPDATE SET remote_id = EXCLUDED.remote_id,"
+                " last_key = EXCLUDED.last_key, payload = EXCLUDED.payload, delivered_at = EXCLUDED.delivered_at",
+                [target_id, entity, now, json.dumps([_delivery_json(d) for d in deliveries])],
+            )
+
+
+def _result_json(result: Result) -> dict:
+    at = result.next_attempt_at.isoformat() if result.next_attempt_at else None
+    return {
+        "id": result.pk,
+        "status": result.status,
+        "action": result.action,
+        "remote_id": result.remote_id,
+        "error_class": result.error_class,
+        "error_message": result.error_message,
+        "next_attempt_at": at,
+    }
+
+
+def _delivery_json(ref: DeliveryRef) -> dict:
+    return {"id": ref.pk, "subject": ref.subject, "remote_id": ref.remote_id, "last_key": ref.last_key}
+
+
+def _store_orm(results, deliveries, target_id, entity, now) -> None:
+    for r in results:
+        changes = dict(
+            status=r.status,
+            action=r.action,
+            remote_id=r.remote_id,
+            error_class=r.error_class,
+            error_message=r.error_message,
+            lease_until=None,
+            updated_at=now,
+        )
+        if r.next_attempt_at is not None:
+            changes["next_attempt_at"] = r.next_attempt_at
+        RecordOutcome.objects.filter(pk=r.pk).update(**changes)
+    mapped = dict(RecordOutcome.objects.filter(pk__in=[d.pk for d in deliveries]).values_list("pk", "mapped"))
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                target_id=target_id,
+                entity=entity,
+                subject=d.subject,
+                remote_id=d.remote_id,
+                last_key=d.last_key,
+                payload=mapped.get(d.pk) or {},
+                delivered_at=now,
+            )
+            for d in deliveries
+        ],
+        update_conflicts=True,
+        unique_fields=["target", "entity", "subject"],
+        update_fields=["remote_id", "last_key", "payload", "delivered_at"],
+    )
