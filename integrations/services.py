@@ -233,7 +233,7 @@ def _adapter_class(connector: Connector):
 
 def _by_flow(outcomes: QuerySet[RecordOutcome]) -> dict[int, list[int]]:
     ids: dict[int, list[int]] = {}
-    for pk, flow_id in outcomes.filter(status__in=WAITING).order_by("pk").values_list("pk", "flow_id"):
+    for pk, flow_id in outcomes.filter(status__in=WAITING, dry_run=False).order_by("pk").values_list("pk", "flow_id"):
         ids.setdefault(flow_id, []).append(pk)
     return ids
 

@@ -66,9 +66,13 @@ def load_target(run_id: int, target_id: int) -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def process_inbound(connector_id: int) -> None:
-    """Start a run for pushed events, unless one is already gathering them."""
+    """Start a run for pushed events, unless one is already gathering them.
+
+    Only pilot and live runs take events; a flow in test is dry-run when someone asks
+    ("Dry run now"), since a dry run leaves the events waiting and would start again at once.
+    """
     flow = Flow.objects.filter(
-        source_id=connector_id, trigger=Trigger.PUSH, stage__in=[Stage.TEST, Stage.PILOT, Stage.LIVE]
+        source_id=connector_id, trigger=Trigger.PUSH, stage__in=[Stage.PILOT, Stage.LIVE]
     ).first()
     if flow is None:
         return  # events wait, stored, until a flow takes them

@@ -62,7 +62,11 @@ def replay(outcomes: QuerySet[RecordOutcome], user=None) -> Run | None:
     """
     from integrations import tasks
 
-    rows = list(outcomes.filter(status__in=[OutcomeStatus.DEAD, OutcomeStatus.QUARANTINED]).select_related("flow"))
+    rows = list(
+        outcomes.filter(status__in=[OutcomeStatus.DEAD, OutcomeStatus.QUARANTINED], dry_run=False).select_related(
+            "flow"
+        )
+    )
     if not rows:
         return None
     flows = {row.flow_id for row in rows}
@@ -122,7 +126,7 @@ def discard(outcomes: QuerySet[RecordOutcome], reason: str) -> int:
     """Give up on dead-lettered or quarantined records, saying why. Nothing is deleted."""
     if not reason.strip():
         raise ActionError("Say why these records are discarded.")
-    return outcomes.filter(status__in=[OutcomeStatus.DEAD, OutcomeStatus.QUARANTINED]).update(
+    return outcomes.filter(status__in=[OutcomeStatus.DEAD, OutcomeStatus.QUARANTINED], dry_run=False).update(
         status=OutcomeStatus.DISCARDED, discard_reason=reason.strip(), updated_at=timezone.now()
     )
 

@@ -42,6 +42,7 @@ STAGED = {
     "mapped": "jsonb",
     "diff": "jsonb",
     "status": "text",
+    "dry_run": "boolean",
     "action": "text",
     "remote_id": "text",
     "error_class": "text",
@@ -121,19 +122,17 @@ def stage(rows: list[dict], now: datetime) -> int:
 
 def _unknown(rows: list[dict]) -> list[dict]:
     """The rows whose key their target does not have yet (dry-run plans always count as new)."""
-    live = [r for r in rows if r["target_id"] and r["status"] != OutcomeStatus.PLANNED]
+    live = [r for r in rows if r["target_id"] and not r["dry_run"]]
     if not live:
         return rows
     known = set(
         RecordOutcome.objects.filter(
             target_id__in={r["target_id"] for r in live}, idempotency_key__in={r["idempotency_key"] for r in live}
         )
-        .exclude(status=OutcomeStatus.PLANNED)
+        .filter(dry_run=False)
         .values_list("target_id", "idempotency_key")
     )
-    return [
-        r for r in rows if (r["target_id"], r["idempotency_key"]) not in known or r["status"] == OutcomeStatus.PLANNED
-    ]
+    return [r for r in rows if r["dry_run"] or (r["target_id"], r["idempotency_key"]) not in known]
 
 
 # --- claiming --------------------------------------------------------------------------------

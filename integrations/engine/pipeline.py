@@ -110,6 +110,7 @@ class Stager:
             "idempotency_key": key,
             "payload": record.payload,
             "payload_hash": digest,
+            "dry_run": self.run.dry_run,
         }
         problem = _problem(record)
         if problem is None and isinstance(values, str):  # master data quarantined it: the reason
@@ -253,8 +254,8 @@ def load(run_id: int, target_id: int) -> int:
     flow, done = run.flow, 0
     if target.circuit == CircuitState.OPEN or not target.enabled:
         return 0  # the sweeper resumes delivery once a probe succeeds, or the target is enabled
-    if flow.stage in (Stage.PAUSED, Stage.DRAFT):
-        return 0  # staged rows wait, leased by nobody, until the flow is resumed
+    if not flow.writes_to_targets:
+        return 0  # paused, or moved back to test or draft: staged rows wait, leased by nobody
     Run.objects.filter(pk=run_id, status=RunStatus.EXTRACTING, extracted=True).update(status=RunStatus.DELIVERING)
     # Several load tasks are queued per run (one per staged page); most find another
     # worker already on the rows. They stop here, before opening a connection to the target.

@@ -33,7 +33,7 @@ def sweep() -> dict[str, int]:
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(target__circuit=CircuitState.CLOSED, target__enabled=True)
-        .exclude(flow__stage__in=[Stage.PAUSED, Stage.DRAFT])
+        .filter(flow__stage__in=[Stage.PILOT, Stage.LIVE])  # elsewhere staged rows wait
         .values_list("run_id", "target_id")
         .distinct()[:500]
     )

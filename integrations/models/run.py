@@ -97,6 +97,8 @@ class RecordOutcome(models.Model):
     error_class = models.CharField(max_length=100, blank=True)
     error_message = models.TextField(blank=True)
     discard_reason = models.TextField(blank=True)
+    # A dry run's row is a plan: it claims no key, waits in no queue and is never replayed.
+    dry_run = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,7 +110,7 @@ class RecordOutcome(models.Model):
             # Nothing duplicated: one row per record version per target (dry runs plan, they don't claim).
             models.UniqueConstraint(
                 fields=["target", "idempotency_key"],
-                condition=~Q(status="planned"),
+                condition=Q(dry_run=False),
                 name="outcome_once_per_target",
             ),
         ]

@@ -274,8 +274,44 @@ def test_a_paused_flow_delivers_nothing_until_resumed(world):
     pipeline.extract(pipeline.take_extraction(run.pk))
     actions.promote(flow, Stage.PAUSED)
     assert pipeline.load(run.pk, target.pk) == 0 and target_rows(path) == []
+    actions.promote(flow, Stage.TEST)  # back to testing: a live run's rows still wait
+    assert pipeline.load(run.pk, target.pk) == 0 and target_rows(path) == []
+    assert sweeper.sweep()["deliveries"] == 0
     actions.promote(flow, Stage.LIVE)
     assert pipeline.load(run.pk, target.pk) == 1
+
+
+def test_a_record_a_dry_run_quarantined_is_delivered_by_the_live_run_after_the_fix(world):
+    source, target, path = world
+    flow = customer_flow(source, target, stage=Stage.TEST)
+    good_mapping = flow.mapping
+    flow.mapping = [*good_mapping, {"target": "region", "op": "lookup", "from": "country", "table": {"US": "NA"}}]
+    flow.save()
+    push(source, ADA)
+
+    dry = run_once(flow)
+    assert dry.quarantined == 1  # GB is not in the lookup table
+    assert actions.replay(RecordOutcome.objects.filter(run=dry)) is None  # a plan, not in the dead-letter queue
+
+    flow.mapping = good_mapping
+    flow.save()
+    actions.promote(flow, Stage.LIVE)
+    live = run_once(flow)
+    assert (live.read, live.created, live.unchanged) == (1, 1, 0)
+    assert [r[2] for r in target_rows(path)] == ["ada@example.com"]
+
+
+def test_pushed_events_start_runs_only_for_pilot_and_live_flows(world):
+    from integrations import tasks
+
+    source, target, _ = world
+    flow = customer_flow(source, target, stage=Stage.TEST)
+    push(source, ADA)
+    tasks.process_inbound(source.pk)
+    assert not flow.runs.exists()  # a flow in test is dry-run on request, not on every sweep
+    actions.promote(flow, Stage.LIVE)
+    tasks.process_inbound(source.pk)
+    assert flow.runs.count() == 1
 
 
 def test_an_order_references_its_customer_by_the_targets_own_id(world):

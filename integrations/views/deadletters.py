@@ -30,7 +30,7 @@ class DeadLetterListView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVi
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        waiting = services.visible_outcomes(user).filter(status__in=services.WAITING)
+        waiting = services.visible_outcomes(user).filter(status__in=services.WAITING, dry_run=False)
         filterset = DeadLetterFilterSet(self.request.GET, queryset=waiting, request=self.request)
         rows = filterset.qs.select_related("flow", "target", "run").defer("payload", "mapped", "diff")
         page = keyset_page(rows, self.request.GET.get("after"), PER_PAGE, descending=True)

@@ -154,7 +154,11 @@ class OutcomeDetailView(LoginRequiredMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         outcome = self.object
-        context["can_act"] = outcome.status in services.WAITING and may(self.request.user, outcome.flow, "change")
+        context["can_act"] = (
+            outcome.status in services.WAITING
+            and not outcome.dry_run
+            and may(self.request.user, outcome.flow, "change")
+        )
         return context
 
 

@@ -5,11 +5,12 @@
 | customer, supplier | party.party, its first address, email and phone | yes | yes (code) |
 | product | product.template + product.product | yes | yes (code = SKU) |
 | sales_order | sale.sale with lines, quoted and confirmed | no | yes (reference) |
-| inventory_level | product quantities per stock location | yes | no |
+| inventory_level | quantities per stock location; written as a confirmed stock.inventory | yes | yes (sku + location) |
 
 Each entity is one class in ``entities/``, looked up in :data:`ENTITIES`; the
 batching, fallback and watermark logic they share is in ``upsert.py`` and
-``reading.py``. See docs/connectors/tryton.md.
+``reading.py``; inventory levels are counted, not upserted
+(``entities/inventories.py``). See docs/connectors/tryton.md.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .entities.products import Products
 from .entities.sales import Sales
 from .entities.stock import StockLevels
 from .settings import TrytonCredentialsSerializer, TrytonSettingsSerializer
-from .upsert import Writer, upsert
+from .upsert import Target
 
 # Junction entity → how to build its handler from (client, lookups, settings).
 ENTITIES: dict[str, Callable[[TrytonClient, Lookups, dict], Any]] = {
@@ -52,6 +53,7 @@ CHECKED_MODELS = (
     "sale.line",
     "stock.location",
     "stock.move",
+    "stock.inventory",
 )
 
 
@@ -100,11 +102,11 @@ class TrytonAdapter(Adapter):
         yield from self.handler(entity).read(watermark, page_size)
 
     def write(self, entity: str, records: list[OutRecord]) -> list[WriteResult]:
-        """Upsert ``records`` by key in batches of ``batch_size``; see upsert.py."""
+        """Write ``records`` in batches of ``batch_size``: upserts by key (upsert.py), stock as inventories."""
         handler = self.handler(entity)
-        if not isinstance(handler, Writer):
+        if not isinstance(handler, Target):
             raise PermanentError(f"The Tryton adapter reads {entity} but does not write it.")
-        return upsert(handler, records, self.options["batch_size"])
+        return handler.upsert_all(records, self.options["batch_size"])
 
     def reconcile_ids(self, entity: str) -> set[str]:
         """Every key Tryton holds for ``entity``, archived records included: what is missing was deleted."""

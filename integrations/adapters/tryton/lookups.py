@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from ..errors import PermanentError
 from .client import TrytonClient
 
@@ -100,3 +102,42 @@ def location_ids(client: TrytonClient, codes: list[str]) -> dict[str, int]:
             f"Tryton has no stock location with the code {', '.join(missing)} (setting stock_locations)."
         )
     return found
+
+
+# Tryton's location types that hold no counted stock, in words for messages.
+LOCATION_KINDS = {"lost_found": "lost and found", "view": "view (a grouping)"}
+
+
+def counted_locations(client: TrytonClient, codes: list[str]) -> dict[str, int | PermanentError]:
+    """Stock location code → the storage location an inventory counts in, or why there is none.
+
+    Tryton only takes a location of type storage for an inventory: a storage
+    location is used as it is, a warehouse by its storage location (where the
+    goods sit). Unknown, ambiguous and other kinds of location (supplier,
+    customer, view, …) are a PermanentError naming the code.
+    """
+    rows = client.search_read("stock.location", [("code", "in", codes)], ["code", "type", "storage_location"])
+    found: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        found[row["code"]].append(row)
+    return {code: _counted(code, found.get(code, [])) for code in codes}
+
+
+def _counted(code: str, rows: list[dict]) -> int | PermanentError:
+    if not rows:
+        return PermanentError(f"Tryton has no active stock location with the code {code!r}.")
+    if len(rows) > 1:
+        return PermanentError(
+            f"{len(rows)} stock locations in Tryton have the code {code!r}: give each its own code "
+            "so the count goes to the right one."
+        )
+    (row,) = rows
+    if row["type"] == "warehouse" and row["storage_location"]:
+        return row["storage_location"]
+    if row["type"] == "storage":
+        return row["id"]
+    kind = LOCATION_KINDS.get(row["type"], row["type"])
+    return PermanentError(
+        f"Stock location {code!r} is a {kind} location in Tryton: stock is counted in a warehouse "
+        "or a storage location."
+    )

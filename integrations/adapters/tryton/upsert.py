@@ -42,8 +42,19 @@ class Current:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-class Writer:
-    """How one entity is written; subclasses fill in the steps (see parties.py, products.py, sales.py)."""
+class Target:
+    """An entity the adapter can write: ``upsert_all`` gives one WriteResult per record, in order."""
+
+    def upsert_all(self, records: list[OutRecord], batch_size: int) -> list[WriteResult]:
+        raise NotImplementedError
+
+
+class Writer(Target):
+    """How one entity is upserted by key; subclasses fill in the steps (see parties.py, products.py, sales.py).
+
+    Inventory levels are a Target but not a Writer: Tryton has no stock record
+    to upsert, so they are counted instead (entities/inventories.py).
+    """
 
     model: str  # the model created and written
     # Records per create call when the entity needs fewer than the batch (None: the whole batch).
@@ -78,6 +89,10 @@ class Writer:
     def finish(self, targets: list[int]) -> list[Exception | None]:
         """After saving: workflow steps (a sale's quote and confirm). One error or None per target."""
         return [None] * len(targets)
+
+    def upsert_all(self, records: list[OutRecord], batch_size: int) -> list[WriteResult]:
+        """See :func:`upsert`."""
+        return upsert(self, records, batch_size)
 
 
 def in_batches(items: list, call: Callable[[list], list]) -> list:

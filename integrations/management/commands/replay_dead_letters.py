@@ -22,7 +22,9 @@ class Command(BaseCommand):
             target = services.flow_by_name_or_id(flow)
         except Flow.DoesNotExist as exc:
             raise CommandError(str(exc)) from None
-        outcomes = RecordOutcome.objects.filter(flow=target, status__in=[status] if status else services.WAITING)
+        outcomes = RecordOutcome.objects.filter(
+            flow=target, status__in=[status] if status else services.WAITING, dry_run=False
+        )
         if error_class:
             outcomes = outcomes.filter(error_class=error_class)
         count = outcomes.count()

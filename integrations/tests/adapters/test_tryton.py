@@ -403,6 +403,170 @@ def test_connection_names_what_a_user_without_the_groups_may_not_read(tryton):
         "Read sale.sale",
         "Read sale.line",
         "Read stock.move",
+        "Read stock.inventory",
     ]
     assert 'You are not allowed to access "Sale"' in checks["Read sale.sale"].detail
     assert 'You are not allowed to access "Product Template"' in refused.error.message
+
+
+# --- Stock counts (inventory_level written as stock inventories) ----------------------------------
+
+
+def level(sku: str, location: str, quantity) -> dict:
+    return {"id": f"{sku}@{location}", "sku": sku, "location": location, "quantity": quantity}
+
+
+def location_id(client: TrytonClient, location_code: str) -> int:
+    (row,) = client.search_read("stock.location", [("code", "=", location_code)], ["id"])
+    return row["id"]
+
+
+def quantities(client: TrytonClient, skus: list[str], location: int) -> dict[str, float]:
+    """Tryton's own quantities of ``skus`` in ``location`` itself (what an inventory sets)."""
+    context = {"locations": [location], "with_childs": False}
+    rows = client.search_read("product.product", [("code", "in", skus)], ["code", "quantity"], context=context)
+    return {row["code"]: row["quantity"] for row in rows}
+
+
+def inventories(client: TrytonClient, skus: list[str]) -> list[dict]:
+    """The inventories with a line for one of ``skus``, oldest first."""
+    domain = [("lines.product.code", "in", skus)]
+    return client.search_read("stock.inventory", domain, ["location", "state", "lines"], order=[("id", "ASC")])
+
+
+def new_warehouse(client: TrytonClient, warehouse_code: str) -> int:
+    """A warehouse with its own zones and the default lost-and-found location; returns its storage zone's id."""
+    zones = client.create(
+        "stock.location",
+        [
+            {"name": f"{warehouse_code} {z}", "code": f"{warehouse_code}-{z}", "type": "storage"}
+            for z in ("IN", "OUT", "STO")
+        ],
+    )
+    (lost,) = client.search_read("stock.location", [("type", "=", "lost_found")], ["id"], limit=1)
+    zone = dict(zip(("input_location", "output_location", "storage_location"), zones, strict=True))
+    client.create(
+        "stock.location",
+        [
+            {
+                "name": warehouse_code,
+                "code": warehouse_code,
+                "type": "warehouse",
+                "lost_found_location": lost["id"],
+                **zone,
+            }
+        ],
+    )
+    return zones[2]
+
+
+def test_counted_quantities_become_trytons_and_a_resend_is_unchanged(tryton):
+    skus = [code("CNT"), code("CNT")]
+    with make(tryton) as adapter:
+        adapter.write("product", out(*(product(sku) for sku in skus)))
+        client, storage = adapter.client, location_id(adapter.client, "STO")
+        first = adapter.write("inventory_level", out(level(skus[0], "STO", 42), level(skus[1], "STO", "7")))
+        counted = quantities(client, skus, storage)
+        client.calls = 0
+        again = adapter.write("inventory_level", out(level(skus[0], "STO", 42.0), level(skus[1], "STO", 7)))
+        calls_for_unchanged = client.calls
+        made = inventories(client, skus)
+    assert [(r.action, r.error) for r in first] == [("updated", None)] * 2
+    assert counted == {skus[0]: 42, skus[1]: 7}
+    assert [(r.action, r.error) for r in again] == [("unchanged", None)] * 2
+    assert again[0].target_id == first[0].target_id and first[0].target_id.endswith(f"@{storage}")
+    assert calls_for_unchanged == 3  # locations, products, the quantities in the one location
+    assert [(i["location"], i["state"], len(i["lines"])) for i in made] == [(storage, "done", 2)]
+
+
+def test_a_changed_count_updates_and_the_last_record_of_a_batch_wins(tryton):
+    sku, other = code("CNT"), code("CNT")
+    with make(tryton) as adapter:
+        adapter.write("product", out(product(sku), product(other)))
+        storage = location_id(adapter.client, "STO")
+        adapter.write("inventory_level", out(level(sku, "STO", 10), level(other, "STO", 5)))
+        lower = adapter.write(
+            "inventory_level", out(level(sku, "STO", 12), level(other, "STO", 5), level(sku, "STO", 4))
+        )
+        counted = quantities(adapter.client, [sku, other], storage)
+        moves = adapter.client.search_read("stock.move", [("product.code", "=", sku)], ["quantity", "state"])
+    assert [r.action for r in lower] == ["updated", "unchanged", "updated"]
+    assert counted == {sku: 4, other: 5}
+    assert sorted((m["quantity"], m["state"]) for m in moves) == [(6, "done"), (10, "done")]  # +10, then -6
+
+
+def test_an_unknown_sku_or_location_fails_alone_with_a_readable_reason(tryton):
+    sku = code("CNT")
+    with make(tryton) as adapter:
+        adapter.write("product", out(product(sku)))
+        results = adapter.write(
+            "inventory_level",
+            out(
+                level("NO-SUCH-SKU", "WH", 3),
+                level(sku, "WH", 9),
+                level(sku, "NO-SUCH-PLACE", 1),
+                level(sku, "SUP", 1),
+                level(sku, "STO", -1),
+                level(sku, "STO", "many"),
+                level(sku, "STO", 1.5),
+            ),
+        )
+        counted = quantities(adapter.client, [sku], location_id(adapter.client, "STO"))
+    messages = [r.error.message if r.error else None for r in results]
+    assert (results[1].action, messages[1]) == ("updated", None)
+    assert counted == {sku: 9}
+    assert "SKU 'NO-SUCH-SKU' is not an active product in Tryton" in messages[0]
+    assert "no active stock location with the code 'NO-SUCH-PLACE'" in messages[2]
+    assert "'SUP' is a supplier location" in messages[3]
+    assert "cannot be negative" in messages[4] and "'many'" in messages[5] and "more decimals" in messages[6]
+    assert all(isinstance(r.error, PermanentError) for r in results[:1] + results[2:])
+
+
+def test_two_locations_in_one_batch_make_one_inventory_each(tryton):
+    skus, berlin = [code("CNT"), code("CNT")], code("WH")
+    with make(tryton) as adapter:
+        client = adapter.client
+        adapter.write("product", out(*(product(sku) for sku in skus)))
+        berlin_storage, storage = new_warehouse(client, berlin), location_id(client, "STO")
+        results = adapter.write(
+            "inventory_level",
+            out(level(skus[0], "WH", 1), level(skus[0], berlin, 2), level(skus[1], berlin, 3), level(skus[1], "WH", 4)),
+        )
+        here, there = quantities(client, skus, storage), quantities(client, skus, berlin_storage)
+        made = inventories(client, skus)
+    assert [(r.action, r.error) for r in results] == [("updated", None)] * 4
+    assert (here, there) == ({skus[0]: 1, skus[1]: 4}, {skus[0]: 2, skus[1]: 3})
+    assert sorted((i["location"], i["state"], len(i["lines"])) for i in made) == sorted(
+        [(storage, "done", 2), (berlin_storage, "done", 2)]
+    )
+
+
+def test_a_warehouse_code_counts_in_its_storage_location(tryton):
+    # Tryton takes only a storage location for an inventory; a warehouse's goods sit in its storage zone.
+    sku = code("CNT")
+    with make(tryton) as adapter:
+        client = adapter.client
+        adapter.write("product", out(product(sku)))
+        (warehouse,) = client.search_read("stock.location", [("code", "=", "WH")], ["storage_location"])
+        watermark = read_all(adapter, "inventory_level")[-1].watermark
+        (result,) = adapter.write("inventory_level", out(level(sku, "WH", 25)))
+        (made,) = inventories(client, [sku])
+        read_back = [r for page in read_all(adapter, "inventory_level", watermark) for r in page.records]
+    assert (result.action, result.error) == ("updated", None)
+    assert made["location"] == warehouse["storage_location"] != warehouse["id"]
+    assert [(r.external_id, r.payload["quantity"]) for r in read_back] == [(f"{sku}@WH", 25)]
+
+
+def test_a_count_tryton_refuses_fails_alone_and_leaves_no_draft(tryton):
+    # A storage location outside any warehouse has no lost-and-found location: Tryton refuses to confirm.
+    sku, loose = code("CNT"), code("LOOSE")
+    with make(tryton) as adapter:
+        client = adapter.client
+        adapter.write("product", out(product(sku)))
+        client.create("stock.location", [{"name": loose, "code": loose, "type": "storage"}])
+        results = adapter.write("inventory_level", out(level(sku, loose, 5), level(sku, "WH", 6)))
+        made = inventories(client, [sku])
+    assert isinstance(results[0].error, TrytonUserError)
+    assert "you must set a lost and found" in results[0].error.message
+    assert (results[1].action, results[1].error) == ("updated", None)
+    assert [i["state"] for i in made] == ["done"]  # the refused draft was deleted

@@ -1,4 +1,6 @@
-"""Inventory levels (read only): the quantity of each product in each configured stock location.
+"""Inventory levels: the quantity of each product in each configured stock location.
+
+Written as counts, with stock inventories: see inventories.py.
 
 Tryton computes stock from moves. ``product.product.read`` with the context
 ``{"locations": [id], "with_childs": true}`` returns ``quantity`` (done moves)
@@ -16,20 +18,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...base import Page, SourceRecord
+from ...base import OutRecord, Page, SourceRecord, WriteResult
 from ...errors import PermanentError
 from ..client import TrytonClient
 from ..lookups import location_ids
 from ..reading import ALL, since, stamp
+from ..upsert import Target
 from .common import Lookups, number
+from .inventories import StockCounts
 from .products import READ_UNITS
 
 
-class StockLevels:
-    """``inventory_level`` ← product quantities per location."""
+class StockLevels(Target):
+    """``inventory_level`` ↔ product quantities per location (read), stock inventories (write)."""
 
     def __init__(self, client: TrytonClient, lookups: Lookups, locations: list[str]):
         self.client, self.units, self.locations = client, lookups.units, locations
+        self.counts = StockCounts(client, lookups)
+
+    def upsert_all(self, records: list[OutRecord], batch_size: int) -> list[WriteResult]:
+        """Counted quantities become Tryton's, through confirmed stock inventories (see inventories.py)."""
+        return self.counts.upsert_all(records, batch_size)
 
     def _products(self, watermark: str | None) -> tuple[list[int], str | None]:
         """Products whose stock may have changed, and the watermark once they are read."""
