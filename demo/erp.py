@@ -8,9 +8,14 @@ known before the server runs: ``demo setup`` and ``demo erp`` may start in any o
 from __future__ import annotations
 
 import signal
+import time
 
 from django.conf import settings
 
+from integrations.adapters.errors import TransientError
+from integrations.adapters.tryton.client import TrytonClient
+
+from .data import WAREHOUSES
 from .landscape import ErpAddress
 from .tryton_server import TrytonServer
 
@@ -45,3 +50,32 @@ def run_foreground(stdout) -> None:
         pass
     finally:
         erp.stop()
+
+
+def ensure_stock_locations(timeout: float = 180) -> None:
+    """The WMS's warehouses as storage locations inside Tryton's warehouse, as an ERP admin would set
+    them up, so the WMS's counts have somewhere to go. Waits for the ERP to answer."""
+    erp = address()
+    client = TrytonClient(erp.url, erp.database, erp.login, erp.password)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            storage = client.model("stock.location", "search", [("code", "=", "STO")], 0, 1, None)
+            break
+        except TransientError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2)
+    existing = {
+        row["code"]
+        for row in client.model(
+            "stock.location", "search_read", [("code", "in", list(WAREHOUSES))], 0, None, None, ["code"]
+        )
+    }
+    missing = [
+        {"name": name, "code": code, "type": "storage", "parent": storage[0]}
+        for code, name in WAREHOUSES.items()
+        if code not in existing
+    ]
+    if missing:
+        client.model("stock.location", "create", missing)

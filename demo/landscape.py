@@ -49,7 +49,7 @@ FLOW_NAMES = {
     "catalog": "Shop catalog to ERP products",
     "shop_customers": "Shop customers to ERP and reporting",
     "orders": "Shop orders to ERP sales",
-    "stock": "WMS stock to shop availability",
+    "stock": "WMS stock to ERP and shop availability",
     "pos": "POS sales to ERP (pilot)",
 }
 
@@ -255,7 +255,7 @@ def ensure(erp: ErpAddress, owner=None) -> dict[str, Flow]:
                 FLOW_NAMES["stock"],
                 "inventory_level",
                 c["wms"],
-                [c["availability"]],
+                [c["erp"], c["availability"]],
                 STOCK_MAPPING,
                 trigger=Trigger.SCHEDULE,
             ),

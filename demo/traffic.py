@@ -227,6 +227,9 @@ def wait_for_master_data(timeout: float = 180) -> None:
 
 def run_forever(base_url: str, interval: float, ticks: int | None = None) -> None:
     wait_until_up(base_url)
+    from . import erp
+
+    erp.ensure_stock_locations()
     peers = Peers(base_url)
     peers.seed()
     wait_for_master_data()
