@@ -190,7 +190,9 @@ def crm_rows(world: World, seed: int = SEED) -> list[dict]:
     names = Faker(COUNTRIES["DE"])
     names.seed_instance(seed)
     for person in world.people[60:64]:  # a household: same surname and address, another person
-        rows.append(row(person, first_name=names.first_name(), email="", phone=""))
+        # A spouse or grown-up child: another first name, another birthday.
+        birthday = names.date_of_birth(minimum_age=18, maximum_age=85).isoformat()
+        rows.append(row(person, first_name=names.first_name(), email="", phone="", date_of_birth=birthday))
     for code, store in STORES.items():  # the account each store's anonymous sales are booked to
         rows.append(
             {"id": f"CRM-WALKIN-{code}", "company": f"Walk-in customers {store}", "country": "DE", "city": store[6:]}
@@ -227,6 +229,8 @@ def retyped(rng: random.Random, person: Person) -> dict:
     changes["street"] = street
     if rng.random() < 0.5:
         changes["email"] = ""  # the clerk did not ask
+    if rng.random() < 0.4:  # taken at a trade fair: a name and a town, nothing to be sure by
+        changes.update(street="", postcode="", phone="", email="", date_of_birth="")
     if rng.random() < 0.4 and len(person.last_name) > 4:
         i = rng.randrange(1, len(person.last_name) - 1)
         changes["last_name"] = (

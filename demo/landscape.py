@@ -161,9 +161,9 @@ def ensure(erp: ErpAddress, owner=None) -> dict[str, Flow]:
     with transaction.atomic():
         systems = {
             key: System.objects.get_or_create(
-                name=name, defaults={"kind": kind, "environment": "sandbox", "notes": notes}
+                name=name, defaults={"kind": kind, "environment": "sandbox", "locale": locale, "notes": notes}
             )[0]
-            for key, name, kind, notes in SYSTEMS
+            for key, name, kind, locale, notes in SYSTEMS
         }
         c = {}
         c["erp"] = _connector(
@@ -280,12 +280,12 @@ def ensure(erp: ErpAddress, owner=None) -> dict[str, Flow]:
 
 
 SYSTEMS = [
-    ("erp", "Tryton ERP", "erp", "The ERP: finance, sales and stock. A local Tryton server in the demo."),
-    ("crm", "CRM", "crm", "Sales team's CRM; exports its customers as CSV files."),
-    ("shop", "Web shop", "ecommerce", "Posts signed webhooks for customers and orders; exports its catalog."),
-    ("wms", "Warehouse (WMS)", "wms", "Counts stock per warehouse in its SQL database."),
-    ("pos", "Store tills (POS)", "pos", "Posts each store transaction as a webhook."),
-    ("bi", "Reporting (BI)", "bi", "The reporting database the controllers' dashboards read."),
+    ("erp", "Tryton ERP", "erp", "en_US", "The ERP: finance, sales and stock. A local Tryton server in the demo."),
+    ("crm", "CRM", "crm", "de_DE", "Sales team's CRM; exports its customers as CSV files."),
+    ("shop", "Web shop", "ecommerce", "de_DE", "Posts signed webhooks for customers and orders; exports its catalog."),
+    ("wms", "Warehouse (WMS)", "wms", "de_DE", "Counts stock per warehouse in its SQL database."),
+    ("pos", "Store tills (POS)", "pos", "de_DE", "Posts each store transaction as a webhook."),
+    ("bi", "Reporting (BI)", "bi", "en_US", "The reporting database the controllers' dashboards read."),
 ]
 
 

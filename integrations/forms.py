@@ -28,7 +28,7 @@ SETTING, CREDENTIAL = "setting__", "credential__"
 class SystemForm(forms.ModelForm):
     class Meta:
         model = System
-        fields = ["name", "kind", "environment", "owner", "notes"]
+        fields = ["name", "kind", "environment", "owner", "locale", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):

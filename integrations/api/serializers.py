@@ -22,7 +22,7 @@ class SystemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = System
-        fields = ["id", "url", "name", "kind", "environment", "owner", "notes", "created", "updated"]
+        fields = ["id", "url", "name", "kind", "environment", "owner", "locale", "notes", "created", "updated"]
 
 
 def visible(request, model, action: str = "view"):

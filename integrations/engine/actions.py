@@ -147,7 +147,7 @@ def preview(flow: Flow, sample: dict) -> dict:
     if flow.carries_master_data:
         from masterdata import cleansing
 
-        cleaned = cleansing.cleanse(flow.entity, sample, locale=flow.source.settings.get("locale") or None)
+        cleaned = cleansing.cleanse(flow.entity, sample, locale=flow.source.system.locale or None)
         # the worker adds these once the record is matched; placeholders keep mappings that use them previewable
         values = {**cleaned.values, "golden_id": "<golden record id>", "external_id": sample.get("id", "<source id>")}
         result["cleansed"] = cleaned.values

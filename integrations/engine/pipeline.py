@@ -146,7 +146,7 @@ class Stager:
                     self.flow.source.system,
                     self.flow.entity,
                     [(r.external_id, r.payload) for r in wanted],
-                    locale=self.flow.source.settings.get("locale", ""),
+                    locale=self.flow.source.system.locale,
                 )
                 for record, outcome in zip(wanted, outcomes, strict=True):
                     results[id(record)] = _master_values(record, outcome)

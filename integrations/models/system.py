@@ -1,10 +1,18 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.querysets import RestrictedQuerySet
 from integrations.choices import Environment, SystemKind
+
+
+def validate_locale(tag: str) -> None:
+    from masterdata.cleansing.locales import locale_info
+
+    if tag and locale_info(tag).tag is None:
+        raise ValidationError(f"{tag!r} is not a locale we know; write it like en_US, en_GB or de_DE.")
 
 
 class System(models.Model):
@@ -20,6 +28,13 @@ class System(models.Model):
         blank=True,
         related_name="owned_systems",
         help_text="The person accountable for this system's integrations.",
+    )
+    # How the system writes dates and numbers: 03/04/2026 is 4 March for en_GB, March 3 for en_US.
+    locale = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=[validate_locale],
+        help_text="How this system writes dates and numbers, e.g. en_US, en_GB, de_DE. Resolves 03/04/2026.",
     )
     notes = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)

@@ -76,11 +76,12 @@ def test_engineer_creates_with_audit_entry(personas):
 def test_invalid_input_gets_field_level_errors(personas):
     SystemFactory(name="Taken")
     response = api_as(personas["engineer"]).post(
-        URL, {"name": "Taken", "kind": "spaceship", "owner": "ghost"}, format="json"
+        URL, {"name": "Taken", "kind": "spaceship", "owner": "ghost", "locale": "xx_NOWHERE"}, format="json"
     )
     assert response.status_code == 400
     errors = response.json()
-    assert set(errors) == {"name", "kind", "owner"}
+    assert set(errors) == {"name", "kind", "owner", "locale"}
+    assert "not a locale we know" in errors["locale"][0]
     assert System.objects.count() == 1
 
 

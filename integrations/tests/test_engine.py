@@ -372,6 +372,18 @@ def test_a_reference_may_hold_another_systems_id(world):
     assert "customer 'C-404' has not reached" in run.outcomes.get(external_id="T-2").error_message
 
 
+@pytest.mark.parametrize(("locale", "born"), [("en_GB", "1980-04-03"), ("en_US", "1980-03-04")])
+def test_the_source_systems_locale_reads_its_dates(world, locale, born):
+    from masterdata.models import GoldenRecord
+
+    source, target, _ = world
+    source.system.locale = locale
+    source.system.save()
+    push(source, {**ADA, "date_of_birth": "03/04/1980"})
+    run_once(customer_flow(source, target))
+    assert GoldenRecord.objects.get().values["date_of_birth"] == born
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
