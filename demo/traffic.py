@@ -95,8 +95,18 @@ class Peers:
         if n % 15 == 12:  # the catalog catches up with the product ordered at n % 15 == 7
             self.write_csv(landscape.CATALOG_FOLDER, "catalog", list(LATE_PRODUCT), [LATE_PRODUCT])
 
-    def order(self, unknown_sku: bool = False) -> None:
-        customer = self.rng.choice(data.shop_customers(self.world))
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Peers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def order(self, unknown_sku: bool = False, customer: dict | None = None) -> None:
+        """One shop order of 1 to 3 lines, for ``customer`` (one of the shop's accounts) or a random one."""
+        customer = customer or self.rng.choice(data.shop_customers(self.world))
         products = self.rng.sample(self.world.products, self.rng.randint(1, 3))
         items = [{"sku": p.sku, "qty": self.rng.randint(1, 4), "price": str(p.price)} for p in products]
         if unknown_sku:
@@ -230,11 +240,11 @@ def run_forever(base_url: str, interval: float, ticks: int | None = None) -> Non
     from . import erp
 
     erp.ensure_stock_locations()
-    peers = Peers(base_url)
-    peers.seed()
-    wait_for_master_data()
-    n = 0
-    while ticks is None or n < ticks:
-        n += 1
-        peers.tick(n)
-        time.sleep(interval)
+    with Peers(base_url) as peers:
+        peers.seed()
+        wait_for_master_data()
+        n = 0
+        while ticks is None or n < ticks:
+            n += 1
+            peers.tick(n)
+            time.sleep(interval)
