@@ -65,7 +65,6 @@ class RunListView(generic.ObjectListView):
     model = Run
     table_class = RunTable
     filterset_class = RunFilterSet
-    template_name = "integrations/run_list.html"  # the generic list, with five narrower filters on one row
 
     def get_queryset(self):
         return services.visible_runs(self.request.user).select_related("flow", "requested_by")

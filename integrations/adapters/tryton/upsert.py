@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..base import OutRecord, WriteResult
 from ..errors import PermanentError
 from .client import TrytonUserError
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -40,6 +42,17 @@ class Current:
     id: int
     target_id: int  # what Junction stores as the remote id (a product variant's id, not its template's)
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def each_or_error(payloads: list[dict[str, Any]], build: Callable[[dict[str, Any]], T]) -> list[T | PermanentError]:
+    """``build`` applied to each payload; a payload it refuses gets its PermanentError instead, in place."""
+    out: list[T | PermanentError] = []
+    for payload in payloads:
+        try:
+            out.append(build(payload))
+        except PermanentError as exc:
+            out.append(exc)
+    return out
 
 
 class Target:

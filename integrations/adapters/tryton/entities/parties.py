@@ -26,7 +26,7 @@ from ...base import Page, SourceRecord
 from ...errors import PermanentError
 from ..client import TrytonClient
 from ..reading import ALL, changed, pages, stamp
-from ..upsert import Current, Desired, Writer
+from ..upsert import Current, Desired, Writer, each_or_error
 from .common import Lookups, text
 
 # Junction's field → Tryton's party.address field. ``postal_code`` is accepted as well as ``postcode``.
@@ -62,13 +62,7 @@ class Parties(Writer):
 
     def prepare(self, payloads: list[dict[str, Any]]) -> list[Desired | PermanentError]:
         self.countries.load_codes({text(p.get("country")) for p in payloads} - {""})
-        out: list[Desired | PermanentError] = []
-        for payload in payloads:
-            try:
-                out.append(self._desired(payload))
-            except PermanentError as exc:
-                out.append(exc)
-        return out
+        return each_or_error(payloads, self._desired)
 
     def _desired(self, payload: dict[str, Any]) -> Desired:
         code = self.key(payload)

@@ -28,7 +28,7 @@ from ...base import Page, SourceRecord
 from ...errors import PermanentError
 from ..client import TrytonClient
 from ..reading import ALL, changed, pages, stamp
-from ..upsert import Current, Desired, Writer
+from ..upsert import Current, Desired, Writer, each_or_error
 from .common import Lookups, decimal, text
 
 READ_UNITS = {"u": "EA"}  # Tryton's piece, in Junction's canonical unit codes
@@ -57,13 +57,7 @@ class Products(Writer):
         return code
 
     def prepare(self, payloads: list[dict[str, Any]]) -> list[Desired | PermanentError]:
-        out: list[Desired | PermanentError] = []
-        for payload in payloads:
-            try:
-                out.append(self._desired(payload))
-            except PermanentError as exc:
-                out.append(exc)
-        return out
+        return each_or_error(payloads, self._desired)
 
     def _desired(self, payload: dict[str, Any]) -> Desired:
         code = self.key(payload)

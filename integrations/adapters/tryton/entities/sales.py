@@ -36,7 +36,7 @@ from ...base import Page
 from ...errors import PermanentError
 from ..client import TrytonClient
 from ..reading import ALL
-from ..upsert import Current, Desired, Writer, in_batches
+from ..upsert import Current, Desired, Writer, each_or_error, in_batches
 from .common import Lookups, decimal, text
 
 OPEN_STATES = ("draft", "quotation")
@@ -72,12 +72,7 @@ class Sales(Writer):
         return reference
 
     def prepare(self, payloads: list[dict[str, Any]]) -> list[Desired | PermanentError]:
-        checked: list[dict | PermanentError] = []
-        for payload in payloads:
-            try:
-                checked.append(self._checked(payload))
-            except PermanentError as exc:
-                checked.append(exc)
+        checked = each_or_error(payloads, self._checked)
         valid = [c for c in checked if isinstance(c, dict)]
         products = self._products({line["product"] for c in valid for line in c["lines"]})
         addresses = self._addresses({c["party"] for c in valid})
