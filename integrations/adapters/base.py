@@ -94,6 +94,15 @@ class Adapter:
         """Upsert ``records`` by key; one result per record, in order. Raise only for whole-batch failures."""
         raise NotImplementedError
 
+    def reconcile_ids(self, entity: str) -> set[str]:
+        """Every key the target holds for ``entity`` (archived records too), for finding deletions.
+        Adapters that cannot list them leave this unimplemented."""
+        raise NotImplementedError
+
+    def key_of(self, entity: str, payload: dict[str, Any]) -> str:
+        """The key ``reconcile_ids`` lists for a record Junction sent with ``payload``."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release connections. The engine calls it when a run is done."""
 

@@ -474,3 +474,23 @@ def test_a_till_sale_is_booked_to_the_crm_walk_in_accounts_party(landscape, erp)
     (walk_in,) = parties(erp, landscape.party_code("crm", WALK_IN["id"]))
     assert sale["party"] == walk_in["id"] and walk_in["name"] == WALK_IN["company"]
     assert sale["state"] in DONE and sale["total_amount"] == sum(Decimal(c["price"]) for c in CATALOG[:2])
+
+
+def test_reconciliation_reports_a_party_deleted_in_the_erp(landscape, erp):
+    from django.core.management import call_command
+
+    from integrations.engine.reconcile import reconcile
+
+    landscape.export(landscape.crm, "customers-0001.csv", [ADA, WILLIAM])
+    run_once(landscape.crm)
+    assert reconcile(landscape.erp, "customer").missing == []
+    code = landscape.party_code("crm", ADA["id"])
+    (party,) = parties(erp, code)
+    erp.model("party.party", "delete", [party["id"]])  # someone deletes it in the ERP
+
+    result = reconcile(landscape.erp, "customer")
+    assert (result.delivered, len(result.missing)) == (2, 1)
+    assert result.missing[0][0] == code
+    with pytest.raises(SystemExit) as exited:
+        call_command("reconcile_target", landscape.erp.name, "customer")
+    assert exited.value.code == 1  # a scheduled job can alert on it

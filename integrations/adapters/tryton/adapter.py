@@ -112,6 +112,9 @@ class TrytonAdapter(Adapter):
         """Every key Tryton holds for ``entity``, archived records included: what is missing was deleted."""
         return self.handler(entity).all_keys()
 
+    def key_of(self, entity: str, payload: dict[str, Any]) -> str:
+        return self.handler(entity).key(payload)
+
     def test_connection(self) -> list[Check]:
         """Reach the server, log in, then read each model the flows use."""
         checks: list[Check] = []
