@@ -88,6 +88,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Signed webhook POSTs skip the page middleware below: a third of their CPU and none of it
+    # applies (integrations/api/inbound.py says what it keeps; bench/README.md has the figures).
+    "integrations.api.inbound.InboundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

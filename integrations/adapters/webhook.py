@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import time
+from functools import cached_property
 from typing import Any
 
 from rest_framework import serializers
@@ -67,9 +68,22 @@ class WebhookAdapter(Adapter):
             return base64.b64decode(secret.removeprefix("whsec_"))
         return secret.encode()
 
+    # An adapter instance is read-only once built, and the endpoint keeps one per connector
+    # (integrations/api/inbound.py): what it derives from settings and secret is derived once.
+    @cached_property
+    def signing_key(self) -> bytes:
+        return self.secret_bytes(self.credentials["secret"])
+
+    @cached_property
+    def tolerance(self) -> int:
+        return int(self.settings.get("tolerance_seconds", 300))
+
+    @cached_property
+    def max_body_bytes(self) -> int:
+        return int(self.settings.get("max_body_bytes", 1_048_576))
+
     def sign(self, event_id: str, timestamp: int, body: bytes) -> str:
-        key = self.secret_bytes(self.credentials["secret"])
-        mac = hmac.new(key, f"{event_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+        mac = hmac.new(self.signing_key, f"{event_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
         return "v1," + base64.b64encode(mac).decode()
 
     def verify(self, headers: dict[str, str], body: bytes, now: float | None = None) -> str:
@@ -83,10 +97,16 @@ class WebhookAdapter(Adapter):
             timestamp = int(stamp)
         except ValueError:
             raise SignatureError("webhook-timestamp must be Unix seconds.") from None
-        if abs((now or time.time()) - timestamp) > int(self.settings.get("tolerance_seconds", 300)):
+        if abs((now or time.time()) - timestamp) > self.tolerance:
             raise SignatureError("webhook-timestamp is too old or in the future; check the sender's clock.")
-        expected = self.sign(event_id, timestamp, body)
-        if not any(hmac.compare_digest(expected, given) for given in signatures.split()):
+        expected = self.sign(event_id, timestamp, body).encode()
+        # Every candidate is compared in constant time, and all of them, so the time taken
+        # says nothing about which one (or which byte) matched. Bytes, not str: compare_digest
+        # refuses non-ASCII str, and a header may hold anything (WSGI decodes it as Latin-1).
+        matched = False
+        for given in signatures.split():
+            matched |= hmac.compare_digest(expected, given.encode("latin-1", "replace"))
+        if not matched:
             raise SignatureError("The signature does not match the body; check the signing secret.")
         return event_id
 

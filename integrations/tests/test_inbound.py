@@ -2,11 +2,12 @@
 
 import json
 import time
+from io import StringIO
 
 import pytest
 from django.urls import reverse
 
-from integrations.models import InboundEvent
+from integrations.models import Connector, InboundEvent
 from integrations.tests.engine_world import signed_headers, webhook_connector
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +116,101 @@ def test_a_whsec_secret_must_be_base64():
     bad = WebhookCredentials(data={"secret": "whsec_" + "!" * 30})
     assert not bad.is_valid() and "base64" in str(bad.errors["secret"])
     assert WebhookCredentials(data={"secret": "whsec_" + "QUJD" * 8}).is_valid()
+
+
+# --- The adapter kept in memory per connector must never outlive what is stored -----------------
+
+NEW_SECRET = "whsec_" + "bmV3LXNpZ25pbmcta2V5LWFmdGVyLXJvdGF0aW9u"  # base64 of a second test-only key
+
+
+def accepted(client, connector, secret=None) -> int:
+    body = b'{"id": "C-1"}'
+    headers = signed_headers(body, secret=secret) if secret else signed_headers(body)
+    return post(client, connector, body, headers).status_code
+
+
+def test_a_replaced_secret_takes_effect_on_the_next_request(client, connector, personas):
+    from integrations import services
+
+    assert accepted(client, connector) == 202  # the old secret's adapter is now cached
+    services.save_connector(connector, personas["admin"], credentials={"secret": NEW_SECRET})
+    assert accepted(client, connector) == 401
+    assert accepted(client, connector, secret=NEW_SECRET) == 202
+
+
+def test_a_secret_written_without_save_still_takes_effect(client, connector):
+    assert accepted(client, connector) == 202
+    connector.set_credentials({"secret": NEW_SECRET})
+    Connector.objects.filter(pk=connector.pk).update(credentials=connector.credentials)  # `updated` unchanged
+    assert accepted(client, connector) == 401
+    assert accepted(client, connector, secret=NEW_SECRET) == 202
+
+
+def test_key_rotation_keeps_the_secret_and_the_old_key_can_go(client, connector, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from integrations.api import inbound
+
+    assert accepted(client, connector) == 202
+    old, new = settings.JUNCTION_ENCRYPTION_KEYS[0], Fernet.generate_key().decode()
+    settings.JUNCTION_ENCRYPTION_KEYS = [new, old]
+    call_command("rotate_credentials", stdout=StringIO())
+    settings.JUNCTION_ENCRYPTION_KEYS = [new]  # the old key is retired
+    assert accepted(client, connector) == 202
+    stored = Connector.objects.values_list("credentials", flat=True).get(pk=connector.pk)
+    assert inbound._adapters[connector.pk][1] == stored  # rebuilt from the re-encrypted token
+
+
+def test_changed_settings_and_disabling_take_effect_without_save(client, connector):
+    assert accepted(client, connector) == 202
+    Connector.objects.filter(pk=connector.pk).update(settings={**connector.settings, "max_body_bytes": 1024})
+    body = json.dumps({"id": "C-1", "blob": "x" * 2000}).encode()
+    assert post(client, connector, body, signed_headers(body)).status_code == 413
+    Connector.objects.filter(pk=connector.pk).update(enabled=False)
+    assert accepted(client, connector) == 404
+
+
+def test_settings_made_invalid_are_named_not_a_500(client, connector):
+    Connector.objects.filter(pk=connector.pk).update(settings={"tolerance_seconds": 1})
+    response = post(client, connector, b'{"id": "C-1"}', signed_headers(b'{"id": "C-1"}'))
+    assert response.status_code == 400 and "tolerance_seconds" in response.json()
+
+
+# --- What the endpoint keeps of the middleware it skips, and bodies the database cannot hold ----
+
+
+def test_answers_carry_the_security_headers_and_hosts_are_checked(client, connector):
+    body = b'{"id": "C-1"}'
+    response = post(client, connector, body, signed_headers(body))
+    assert response["X-Frame-Options"] == "DENY" and "default-src 'none'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"  # SecurityMiddleware still runs first
+    assert response.content.startswith(b'{"receipt":"')  # compact JSON, as DRF wrote it
+    assert response["Content-Length"] == str(len(response.content))  # not chunked
+    url = reverse("api:inbound", args=[connector.pk])
+    assert client.post(url, body, "application/json", HTTP_HOST="evil.example").status_code == 400
+    assert client.get(url).status_code == 405  # other methods take the whole stack, as before
+    assert not InboundEvent.objects.filter(event_id="").exists()
+
+
+@pytest.mark.parametrize("body", [b'{"id": NaN}', b'{"id": "C-1", "n": Infinity}'])
+def test_nan_and_infinity_are_not_json(client, connector, body):
+    response = post(client, connector, body, signed_headers(body))
+    assert response.status_code == 400 and "not a JSON value" in response.json()["detail"]
+
+
+def test_a_nul_character_is_a_400_where_the_database_refuses_it(client, connector):
+    from django.db import connection
+
+    body = b'{"id": "C-1", "name": "A\\u0000da"}'
+    response = post(client, connector, body, signed_headers(body))
+    assert response.status_code == (400 if connection.vendor == "postgresql" else 202)
+    assert InboundEvent.objects.count() == (0 if connection.vendor == "postgresql" else 1)
+
+
+def test_a_repeat_answers_with_the_first_deliverys_count(client, connector):
+    first = json.dumps([{"id": "C-1"}, {"id": "C-2"}]).encode()
+    post(client, connector, first, signed_headers(first, event_id="evt-9"))
+    again = b'{"id": "C-1"}'
+    response = post(client, connector, again, signed_headers(again, event_id="evt-9")).json()
+    assert (response["records"], response["duplicate"]) == (2, True)
