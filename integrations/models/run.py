@@ -44,6 +44,7 @@ class Run(models.Model):
         ordering = ["-pk"]
         indexes = [
             models.Index(fields=["flow", "-id"], name="run_flow_recent"),
+            models.Index(fields=["queued_at"], name="run_queued_at"),  # the dashboard's last 24 hours
             models.Index(
                 fields=["status"], name="run_status", condition=~Q(status__in=["succeeded", "partial", "failed"])
             ),
