@@ -26,6 +26,8 @@ RESULTS = BENCH / "results"
 sys.path[:0] = [str(BENCH), str(ROOT)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
+# Production settings require a Fernet key; the benchmark encrypts nothing (base64 of 32 plain bytes).
+os.environ.setdefault("JUNCTION_ENCRYPTION_KEYS", "YmVuY2gtb25seS1ub3QtYS1zZWNyZXQtMzItYnl0ZXM=")
 os.environ.setdefault("JUNCTION_VAR_DIR", str(RESULTS / "var"))
 
 ACCURACY_SETS = ["synthetic-25k", "febrl1", "febrl2", "febrl3", "febrl4"]

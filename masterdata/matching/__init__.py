@@ -5,7 +5,9 @@ Contract (used by ingestion, the stewardship pages and find_duplicates):
     find_pairs(entity, records) -> list[ScoredPair]
         ``records``: list of cleaned value dicts (``masterdata.cleansing``'s
         ``CleanseResult.values``) each with an ``"id"`` key. Returns every pair
-        scoring at or above the entity's review threshold, each once.
+        scoring at or above the entity's review threshold, each once. From
+        1,000 records on, the level weights are learned from the records
+        themselves (``estimate.py``); the thresholds stay fixed.
     score_pair(entity, left, right) -> ScoredPair
         The score of two cleaned records, with a per-field explanation.
     score_pairs(entity, lefts, rights) -> list[ScoredPair]

@@ -6,7 +6,9 @@ customer than between two different customers (negative: disagreement is
 evidence against). A pair's score is the posterior probability of a match,
 ``1 / (1 + 2 ** -(prior + sum of weights))``, so 0.5 means even odds. The
 figures were set from what each field's agreement is worth and checked against
-the generated and FEBRL data in ``bench/`` (see bench/README.md).
+the generated data in ``bench/`` (see bench/README.md). They are the defaults:
+``find_pairs`` on a large enough file re-estimates them from the file itself,
+without labels (``estimate.py``).
 """
 
 from dataclasses import dataclass
@@ -14,7 +16,16 @@ from dataclasses import field as dataclass_field
 
 from masterdata.entities import Entity
 from masterdata.matching.blocking import KeySpec
-from masterdata.matching.rules import BELOW_REVIEW, Conflicting, Corroborated, Household, Rule, SharedMailbox
+from masterdata.matching.rules import (
+    BELOW_REVIEW,
+    Conflicting,
+    Corroborated,
+    Household,
+    Housemates,
+    Rule,
+    SharedMailbox,
+    Twins,
+)
 from masterdata.matching.types import Thresholds
 
 
@@ -42,6 +53,8 @@ class EntityConfig:
     # Term-frequency adjustment: comparison -> (field, transform, how often a typical value occurs). An exact
     # agreement on a value rarer than typical weighs more ("Zykowski"), on a commoner one less ("Smith").
     frequencies: dict[str, tuple[str, str, float]] = dataclass_field(default_factory=dict)
+    # Levels whose configured weight a file's own estimate (``estimate.py``) must not replace: comparison -> labels.
+    fixed_levels: dict[str, tuple[str, ...]] = dataclass_field(default_factory=dict)
 
 
 def _key(prefix: str, *parts: tuple, min_length: int = 1, window: int | None = None) -> KeySpec:
@@ -100,11 +113,17 @@ CUSTOMER = EntityConfig(
         _key("d", ("date_of_birth", "raw"), ("last_name", "initial")),
         _key("t", ("tax_id", "code")),
         _key("dp", ("date_of_birth", "raw"), ("postcode", "code")),
+        # The same house: a record whose names were both retyped still meets its duplicate there.
+        _key("a", ("postcode", "code"), ("street", "street_number"), ("street", "street_name", 4)),
     ),
     order=("last_name", "first_name", "date_of_birth"),
     frequencies={"first_name": ("first_name", "name", 0.01), "last_name": ("last_name", "name", 0.003)},
+    # The same mailbox name on another domain follows from the name ("robert.smith"): namesakes share it.
+    fixed_levels={"email": ("local",)},
     rules=(
         Household(),
+        Twins(),
+        Housemates(),
         SharedMailbox(),
         Corroborated(),
         Conflicting("date_of_birth"),

@@ -6,6 +6,7 @@ import numpy as np
 
 from masterdata.matching.blocking import candidate_pairs, record_keys
 from masterdata.matching.config import EntityConfig, config_for
+from masterdata.matching.estimate import learn
 from masterdata.matching.frame import Frame, object_array
 from masterdata.matching.scoring import Batch, build_comparators, score
 from masterdata.matching.types import ScoredPair, Thresholds
@@ -61,10 +62,11 @@ def score_candidates(config: EntityConfig, frame: Frame) -> Iterator[tuple[np.nd
     """Block, then score every candidate pair of ``frame`` in batches: ``(left, right, batch)``."""
     pairs = candidate_pairs(frame, config.keys, _order(config, frame), config.window)
     comparators = build_comparators(config)
+    model = learn(config, comparators, frame, pairs)  # the file's own weights; None: too small to learn from
     for start in range(0, len(pairs), BATCH):
         chunk = pairs[start : start + BATCH]
         left, right = chunk[:, 0], chunk[:, 1]
-        yield left, right, score(config, comparators, frame, left, right)
+        yield left, right, score(config, comparators, frame, left, right, model=model)
 
 
 def _order(config: EntityConfig, frame: Frame) -> np.ndarray:

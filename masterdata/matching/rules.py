@@ -19,6 +19,8 @@ class Rule:
 
     cap = BELOW_LINK
     reason = ""
+    # The comparisons the rule reads: a file's own weights for them are learned without this rule's pairs.
+    fields: tuple[str, ...] = ()
 
     def applies(self, levels) -> np.ndarray:
         raise NotImplementedError
@@ -26,18 +28,33 @@ class Rule:
 
 class Household(Rule):
     """Same surname, clearly different first names, and no tax id or email in common: two people of one
-    household, not one person. Two known, different first names ("John" and "Mary") mark a household even
-    with one birth date (twins); a garbled first name ("Jxhn") only when the birth dates differ too."""
+    household, not one person, unless the birth dates agree (``Twins``)."""
 
     cap = BELOW_REVIEW
     reason = "same surname, different first name: another member of the household"
+    fields = ("first_name", "last_name", "date_of_birth", "tax_id", "email")
 
     def applies(self, levels) -> np.ndarray:
         same_last = levels.any("last_name", "exact", "high")
         same_birth = levels.any("date_of_birth", "exact", "swapped", "typo")
-        other_first = levels.any("first_name", "other_name") | (levels.any("first_name", "different") & ~same_birth)
+        other_first = levels.any("first_name", "other_name", "different") & ~same_birth
         shared_id = levels.any("tax_id", "exact", "typo") | levels.any("email", "exact")
         return same_last & other_first & ~shared_id
+
+
+class Twins(Rule):
+    """Same surname and birth date, two known, different first names ("Anna" and "Lena"), no tax id or email in
+    common: twins, or one person whose first name was mistyped or replaced. The data cannot tell: a steward
+    decides, never an automatic link."""
+
+    reason = "same surname and birth date, different first names: twins, or a first name entered wrongly"
+    fields = ("first_name", "last_name", "date_of_birth", "tax_id", "email")
+
+    def applies(self, levels) -> np.ndarray:
+        same_last = levels.any("last_name", "exact", "high")
+        same_birth = levels.any("date_of_birth", "exact", "swapped", "typo")
+        shared_id = levels.any("tax_id", "exact", "typo") | levels.any("email", "exact")
+        return same_last & same_birth & levels.any("first_name", "other_name", "different") & ~shared_id
 
 
 class SharedMailbox(Household):
@@ -45,11 +62,30 @@ class SharedMailbox(Household):
 
     cap = BELOW_LINK
     reason = "different first names sharing one email address"
+    fields = ("first_name", "last_name", "email")
 
     def applies(self, levels) -> np.ndarray:
         same_last_or_none = levels.any("last_name", "exact", "high", "missing")
         other_first = levels.any("first_name", "other_name", "different")
         return same_last_or_none & other_first & levels.any("email", "exact")
+
+
+class Housemates(Rule):
+    """Different first *and* last names, and nothing personal in common (tax id, email, birth date): two
+    people sharing a home, a landline or an address, not one person with two names."""
+
+    cap = BELOW_REVIEW
+    reason = "different first and last names: two people sharing an address or phone"
+    fields = ("first_name", "last_name", "tax_id", "email", "date_of_birth")
+
+    def applies(self, levels) -> np.ndarray:
+        other_person = levels.any("first_name", "other_name", "different") & levels.any("last_name", "different")
+        shared_id = (
+            levels.any("tax_id", "exact", "typo")
+            | levels.any("email", "exact", "typo")
+            | levels.any("date_of_birth", "exact", "swapped", "typo")
+        )
+        return other_person & ~shared_id
 
 
 class Corroborated(Rule):
@@ -60,6 +96,7 @@ class Corroborated(Rule):
     """
 
     reason = "only the name (and address) agree: nothing personal confirms it is the same person"
+    fields = ("email", "phone", "date_of_birth", "tax_id")
 
     def applies(self, levels) -> np.ndarray:
         corroborated = (
@@ -80,6 +117,7 @@ class Conflicting(Rule):
         self.cap = cap
         self.labels = labels
         self.reason = f"{field.replace('_', ' ')} differs"
+        self.fields = (field,)
 
     def applies(self, levels) -> np.ndarray:
         return levels.any(self.field, *self.labels)

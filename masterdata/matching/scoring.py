@@ -55,30 +55,87 @@ def weight_table(config: EntityConfig, name: str, labels: tuple[str, ...]) -> np
     return np.array([weights.get(label, 0.0) for label in labels])
 
 
+@dataclass(frozen=True)
+class Model:
+    """Level weights (comparison name -> log2 weight per level, "missing" 0) and the log2 prior odds."""
+
+    weights: dict[str, np.ndarray]
+    prior: float
+
+
+@dataclass
+class LevelSet:
+    """Every comparison of a batch of pairs: level arrays by name, their labels, and the rules' view."""
+
+    comparisons: list[Comparison]
+    labels: dict[str, tuple[str, ...]]
+
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {c.name: c.levels for c in self.comparisons}
+
+    @property
+    def view(self) -> Levels:
+        return Levels(self.comparisons, self.labels)
+
+
+def compare_levels(comparators: list[Comparator], frame: Frame, left, right) -> LevelSet:
+    """Run every comparator on the pairs ``(left[i], right[i])``."""
+    comparisons, labels = [], {}
+    for comparator in comparators:
+        for comparison in comparator.compare(frame, left, right):
+            labels[comparison.name] = level_labels(comparator, comparison)
+            comparisons.append(comparison)
+    return LevelSet(comparisons, labels)
+
+
+def fixed_model(config: EntityConfig, levels: LevelSet) -> Model:
+    """The configured weights and prior."""
+    weights = {name: weight_table(config, name, labels) for name, labels in levels.labels.items()}
+    return Model(weights, float(config.prior))
+
+
+def score_levels(
+    config: EntityConfig, model: Model, frame: Frame, left, levels: LevelSet, *, pairwise: bool = False
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Each pair's log2 odds of a match (prior, level weights, term frequencies) and each comparison's share."""
+    total = np.full(len(left), float(model.prior))
+    contributions = {}
+    for name, level_array in levels.arrays.items():
+        contributions[name] = model.weights[name][level_array]
+        total += contributions[name]
+    view = levels.view
+    for name, (field, transform, typical) in config.frequencies.items():
+        exact = view.any(name, "exact")
+        adjustment = frequency_adjustment(frame, field, transform, typical, left, exact, pairwise=pairwise)
+        contributions[name] = contributions[name] + adjustment
+        total += adjustment
+    return total, contributions
+
+
 def score(
-    config: EntityConfig, comparators: list[Comparator], frame: Frame, left, right, *, pairwise: bool = False
+    config: EntityConfig,
+    comparators: list[Comparator],
+    frame: Frame,
+    left,
+    right,
+    *,
+    pairwise: bool = False,
+    model: Model | None = None,
 ) -> Batch:
     """Score the pairs ``(left[i], right[i])`` of ``frame``.
 
     ``pairwise``: value frequencies as if each pair were a frame of its own (what
     ``score_pair`` sees), so many unrelated pairs score in one pass exactly as one by one.
+    ``model``: weights learned from the file (``estimate.learn``); None: the configured ones.
     """
-    comparisons, labels = [], {}
-    total = np.full(len(left), float(config.prior))
-    for comparator in comparators:
-        for comparison in comparator.compare(frame, left, right):
-            names = level_labels(comparator, comparison)
-            labels[comparison.name] = names
-            total += weight_table(config, comparison.name, names)[comparison.levels]
-            comparisons.append(comparison)
-    levels = Levels(comparisons, labels)
-    for name, (field, transform, typical) in config.frequencies.items():
-        exact = levels.any(name, "exact")
-        total += frequency_adjustment(frame, field, transform, typical, left, exact, pairwise=pairwise)
+    levels = compare_levels(comparators, frame, left, right)
+    total, _ = score_levels(config, model or fixed_model(config, levels), frame, left, levels, pairwise=pairwise)
     probability = 1.0 / (1.0 + np.exp2(-total))
-    capped = [(rule.cap, rule.applies(levels), rule.reason) for rule in config.rules] if len(left) else []
+    view = levels.view
+    capped = [(rule.cap, rule.applies(view), rule.reason) for rule in config.rules] if len(left) else []
     scores = cap_scores(probability, [(cap, mask) for cap, mask, _ in capped], *_limits(config))
-    return Batch(scores, comparisons, [(reason, mask & (scores < probability)) for _, mask, reason in capped])
+    return Batch(scores, levels.comparisons, [(reason, mask & (scores < probability)) for _, mask, reason in capped])
 
 
 # Pseudo-records of a typical value mixed into the counts, so a small file (where every name is "frequent")
