@@ -7,7 +7,7 @@ export PORT
 # honcho gives each process its own PORT: the demo's traffic needs the web server's.
 export JUNCTION_WEB_PORT := $(PORT)
 
-.PHONY: run test lint install install-dev peers tryton migrate demo-users demo-setup bench clean
+.PHONY: run test lint install install-dev peers tryton migrate demo-users demo-code demo-setup bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ migrate: install
 
 demo-users: migrate
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo_users
+
+## demo-code: the demo admin's current two-factor code (Administrators must use 2FA; docs/security.md)
+demo-code: install
+	@DJANGO_DEBUG=1 $(BIN)/python manage.py demo_totp
 
 # The demo landscape (a local Tryton ERP and the peers around it) runs unless JUNCTION_DEMO=0.
 JUNCTION_DEMO ?= 1

@@ -15,6 +15,7 @@ from django.core.management import call_command
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
+from accounts.tests.otp import verify_session
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE_SERVICES = os.environ.get("JUNCTION_REQUIRE_SERVICES") == "1"
@@ -92,6 +93,8 @@ def client_for(client):
 
     def sign_in(user):
         client.force_login(user)
+        # As the second sign-in step would for people with TOTP (Administrators must have it).
+        verify_session(client, user)
         return client
 
     return sign_in

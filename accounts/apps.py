@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self):
+        from . import signals  # noqa: F401  (sign-in events: session state and the audit trail)
         from .roles import sync_role_permissions
 
         # accounts is the last app in INSTALLED_APPS, so when its post_migrate

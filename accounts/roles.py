@@ -55,6 +55,17 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     "auth.group": {A: MANAGE, AU: VIEW},
     "guardian.userobjectpermission": {A: MANAGE, AU: VIEW},
     "guardian.groupobjectpermission": {A: MANAGE, AU: VIEW},
+    # The audit trail's hash chain (audit/chain.py): written only by the sealer and purge command.
+    "audit.auditpending": {A: VIEW, AU: VIEW},
+    "audit.auditseal": {A: VIEW, AU: VIEW},
+    "audit.auditanchor": {A: VIEW, AU: VIEW},
+    "audit.chaincheck": {A: VIEW, AU: VIEW},
+    # Everyone manages their own API tokens on the Security page; these rows are about
+    # everyone's: administrators list and revoke them, auditors see them (never the secret).
+    "accounts.apitoken": {A: ("view", "delete"), AU: VIEW},
+    # Login lockouts (django-axes): administrators unlock by deleting an attempt.
+    "axes.accessattempt": {A: ("view", "delete"), AU: VIEW},
+    "axes.accesslog": {A: VIEW, AU: VIEW},
 }
 
 # Django admin is for administrators only.

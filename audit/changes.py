@@ -7,6 +7,7 @@ The pages show both shapes the same way. The model is asked for field labels
 only: its class may be gone (a removed app), and the trail must still render.
 """
 
+import json
 from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist
@@ -27,15 +28,18 @@ class FieldChange:
 
 
 def change_rows(entry) -> list[FieldChange]:
-    """The entry's changed fields, in the order auditlog recorded them."""
+    """The entry's changed fields, in the model's field order (fields it no longer has last)."""
     model = entry.content_type.model_class()
-    return [FieldChange(field, field_label(model, field), *_before_after(values)) for field, values in _changes(entry)]
+    return [
+        FieldChange(field, field_label(model, field), *_before_after(values))
+        for field, values in _changes(entry, model)
+    ]
 
 
 def change_summary(entry, limit: int = 3) -> str:
     """A short list of changed field labels for the list page, e.g. ``Name, Kind +2 more``."""
     model = entry.content_type.model_class()
-    labels = [field_label(model, field) for field, _ in _changes(entry)]
+    labels = [field_label(model, field) for field, _ in _changes(entry, model)]
     if len(labels) <= limit:
         return ", ".join(labels)
     return f"{', '.join(labels[:limit])} +{len(labels) - limit} more"
@@ -51,10 +55,19 @@ def field_label(model, field: str) -> str:
         return field
 
 
-def _changes(entry):
+def _changes(entry, model=None):
     changes = entry.changes_dict
     # A hand-written or legacy entry may hold anything; show nothing rather than crash the trail.
-    return changes.items() if isinstance(changes, dict) else ()
+    if not isinstance(changes, dict):
+        return ()
+    if model is None:
+        return changes.items()
+    # auditlog stores a creation's fields in set order, reverse relations included
+    # ("integrations.Connector.None"): those say nothing, and the rest read best in model order.
+    order = {field.name: i for i, field in enumerate(model._meta.get_fields())}
+    reverse = {field.name for field in model._meta.get_fields() if field.auto_created and not field.concrete}
+    kept = [(name, values) for name, values in changes.items() if name not in reverse]
+    return sorted(kept, key=lambda item: order.get(item[0], len(order)))
 
 
 def _before_after(values) -> tuple[str | None, str | None]:
@@ -70,4 +83,26 @@ def _before_after(values) -> tuple[str | None, str | None]:
 def _value(value) -> str | None:
     if value is None or value == MISSING:
         return None
+    return str(value)
+
+
+def event_details(entry) -> tuple[str, list[tuple[str, str]]]:
+    """An access event's name and its details as label/value pairs, for the entry page.
+
+    ``record_event`` names the event ``event``; the integrations' own entries call it ``action``.
+    Nested values (a list of checks, the filters of an export) are shown as compact JSON.
+    """
+    data = entry.additional_data if isinstance(entry.additional_data, dict) else {}
+    name = str(data.get("event") or data.get("action") or "")
+    details = [
+        (capfirst(str(key).replace("_", " ")), _detail(value))
+        for key, value in data.items()
+        if key not in ("event", "action")
+    ]
+    return name, details
+
+
+def _detail(value) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
     return str(value)

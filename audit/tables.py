@@ -1,5 +1,6 @@
 import django_tables2 as tables
 from auditlog.models import LogEntry
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from .changes import change_summary
@@ -37,4 +38,9 @@ class LogEntryTable(tables.Table):
         return action_badge(record)
 
     def render_changes(self, record):
-        return change_summary(record) or "—"
+        summary = change_summary(record)
+        if summary:
+            return summary
+        data = record.additional_data if isinstance(record.additional_data, dict) else {}
+        event = data.get("event") or data.get("action")  # an access event changes no field: name it
+        return format_html("<code>{}</code>", event) if event else "—"

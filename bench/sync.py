@@ -3,10 +3,12 @@
     .venv/bin/python bench/sync.py                      # 100,000 inventory levels, 2 workers
     .venv/bin/python bench/sync.py --entity customer --rows 20000
     .venv/bin/python bench/sync.py --workers 1 --rows 10000
+    .venv/bin/python bench/sync.py --entity customer --rows 2000 --ingest-only   # the master-data step alone
 
 Needs the local PostgreSQL and Redis (127.0.0.1; override with BENCH_PG and
 BENCH_REDIS). Junction runs on its own scratch database ``junction_bench``;
-source and target tables live in ``junction_bench_peer``. A flow reads the
+source and target tables live in ``junction_bench_peer`` (BENCH_APP_DB and
+BENCH_PEER_DB rename them, so two people can run it at once). A flow reads the
 source table through the SQL adapter and writes the target table through it,
 with real Celery worker processes on Redis. The baseline writes the same rows
 with psycopg's executemany of ``INSERT ... ON CONFLICT DO UPDATE`` in batches
@@ -26,7 +28,8 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/9")
-APP_DB, PEER_DB = "junction_bench", "junction_bench_peer"
+APP_DB = os.environ.get("BENCH_APP_DB", "junction_bench")
+PEER_DB = os.environ.get("BENCH_PEER_DB", "junction_bench_peer")
 ENV = {
     **os.environ,
     "DATABASE_URL": f"{PG}/{APP_DB}",
@@ -37,7 +40,7 @@ ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
     "JUNCTION_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-    "JUNCTION_VAR_DIR": str(ROOT / "bench" / "results" / "var-sync"),
+    "JUNCTION_VAR_DIR": str(ROOT / "bench" / "results" / f"var-sync-{APP_DB}"),
     "JUNCTION_WORKER_HEARTBEAT_INTERVAL": "5",
 }
 
@@ -166,7 +169,15 @@ def main():
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--ingest-only",
+        action="store_true",
+        help="customers only: time the master-data step in this process (one by one against ingest_many), no workers",
+    )
     args = parser.parse_args()
+    if args.ingest_only:
+        ingest_only(args.rows, args.batch)
+        return
 
     rows = source_rows(args.entity, args.rows)
     setup_peer(args.entity, rows)
@@ -253,6 +264,56 @@ def main():
     )
     print(f"  plain batched upsert: {base:7.1f} s  {n / base:9,.0f} records/s")
     print(f"  Junction / plain: {base / elapsed:.2f}x the plain loader's rate")
+
+
+def ingest_only(n: int, batch: int) -> None:
+    """Wall and CPU seconds of the master-data step: ``ingest`` one by one (on the first
+    ``batch`` records, it is slow), then ``ingest_many`` per page on new, changed and unchanged records."""
+    recreate(APP_DB)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=ENV, check=True)
+    django_setup()
+    from django.db import connection, transaction
+
+    from integrations.models import System
+    from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, SourceRecord
+    from masterdata.services.ingest import ingest
+    from masterdata.services.ingest_batch import ingest_many
+
+    columns = ("first_name", "last_name", "email", "country")
+    items = [(row[0], dict(zip(columns, row[1:5], strict=True))) for row in source_rows("customer", n)]
+    one, many = (
+        System.objects.create(name="One by one", kind="other"),
+        System.objects.create(name="Pages", kind="other"),
+    )
+
+    def timed(label: str, count: int, work) -> None:
+        load, wall, cpu = os.getloadavg()[0], time.perf_counter(), time.process_time()
+        work()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        print(
+            f"  {label:<34} {count:>7,} records {wall:7.1f} s {count / wall:7,.0f}/s  CPU {cpu:6.1f} s "
+            f"{count / cpu:7,.0f}/s  (load {load:.1f})"
+        )
+
+    def pages(system, records):
+        for start in range(0, len(records), batch):
+            ingest_many(system, "customer", records[start : start + batch])
+
+    def one_by_one():
+        with transaction.atomic():
+            for external_id, payload in items[:batch]:
+                ingest(one, "customer", external_id, payload)
+
+    print(f"\ncustomer master data in process, pages of {batch}, {APP_DB} on PostgreSQL")
+    timed("ingest, one by one", batch, one_by_one)
+    with connection.cursor() as cursor:  # the pages start from no master data, as the one-by-one run did
+        tables = [m._meta.db_table for m in (DuplicateCandidate, BlockingKey, SourceRecord, GoldenRecord)]
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+    changed = [(external_id, {**payload, "country": "AT"}) for external_id, payload in items]
+    timed("ingest_many, new records", n, lambda: pages(many, items))
+    timed("ingest_many, changed records", n, lambda: pages(many, changed))
+    timed("ingest_many, unchanged re-send", n, lambda: pages(many, changed))
+    assert SourceRecord.objects.filter(system=many).count() == n
 
 
 if __name__ == "__main__":

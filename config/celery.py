@@ -39,6 +39,10 @@ app.conf.update(
             "options": {"expires": 14},
         },
         "prune-heartbeats": {"task": "monitoring.tasks.prune_heartbeats", "schedule": 3600.0},
+        # Seals audit entries no commit-time message covered (bulk inserts, a broker outage).
+        "seal-audit-trail": {"task": "audit.tasks.seal_audit_trail", "schedule": 60.0, "options": {"expires": 59}},
+        # Walks the whole hash chain; the auditor's page shows the result (audit/verify.py).
+        "verify-audit-trail": {"task": "audit.tasks.verify_audit_trail", "schedule": 86400.0},
         # Re-queues committed work that has no message (integrations/engine/sweeper.py).
         "sweep": {
             "task": "integrations.tasks.sweep",

@@ -10,8 +10,8 @@ from django.apps import apps
 from django.db.models import CharField, Q, Value
 from django.urls import reverse
 from django.utils.module_loading import import_string
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
-from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+from accounts.access import grant_models
 
 
 @dataclass(frozen=True)
@@ -112,15 +112,6 @@ MENU = (
     MenuItem("API", "swagger-ui", "braces"),
     MenuItem("Admin", "admin:index", "gear", staff_only=True),
 )
-
-
-def grant_models(model) -> tuple:
-    """The user and group object-permission models of ``model``: its direct foreign-key ones,
-    found without a query, else guardian's generic ones."""
-    direct = {rel.related_model for rel in model._meta.related_objects}
-    user = next((m for m in direct if issubclass(m, UserObjectPermissionBase)), None)
-    group = next((m for m in direct if issubclass(m, GroupObjectPermissionBase)), None)
-    return user or get_user_obj_perms_model(model), group or get_group_obj_perms_model(model)
 
 
 def object_grants(user, perms) -> frozenset[str]:

@@ -9,6 +9,7 @@ Two modes share this file:
 Every variable is documented in ``.env.example`` and ``docs/operations.md``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -65,7 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens (accounts.ApiToken), stored hashed
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -75,6 +76,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "guardian",
     "auditlog",
+    "axes",  # login throttling and lockout
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes
     # Junction's own apps. ``accounts`` stays last: its post_migrate handler
     # assigns role permissions once every other app's permissions exist.
     "integrations",
@@ -96,11 +101,18 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Sign-in: idle timeout, whether the session passed its second factor, and sending
+    # those who owe one to it before any other page (accounts/middleware.py).
+    "accounts.middleware.IdleTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After authentication, so audit entries carry the acting user and address.
     "audit.middleware.AuditMiddleware",
+    # Last, as django-axes asks: turns a lockout into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -152,6 +164,9 @@ else:
 # --- Authentication and authorisation ----------------------------------------
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses locked-out username+address pairs before any password is checked.
+    # authenticate() then needs the request (tests sign in with force_login).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -169,12 +184,39 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sudo mode: sensitive actions ask for the password or a TOTP code again when the
+# session's last authentication is older than this (accounts/reauth.py).
+JUNCTION_REAUTH_SECONDS = env.int("JUNCTION_REAUTH_SECONDS", default=300)
+# A session unused for this long is signed out (accounts/middleware.py); SESSION_COOKIE_AGE
+# below stays the absolute limit however active the session is.
+JUNCTION_SESSION_IDLE_SECONDS = env.int("JUNCTION_SESSION_IDLE_SECONDS", default=30 * 60)
+# Administrators must use TOTP. Only a throwaway setup should turn this off (docs/security.md).
+JUNCTION_REQUIRE_ADMIN_2FA = env.bool("JUNCTION_REQUIRE_ADMIN_2FA", default=True)
+OTP_TOTP_ISSUER = env.str("JUNCTION_TOTP_ISSUER", default="Junction")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Login lockout (django-axes): after JUNCTION_LOGIN_FAILURE_LIMIT failures for one username
+# from one address, that pair is refused for JUNCTION_LOGIN_COOLOFF_MINUTES. Pairs, not
+# usernames alone (anyone could lock an administrator out) nor addresses alone (one
+# office behind NAT would lock out each other): see docs/security.md.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("JUNCTION_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("JUNCTION_LOGIN_COOLOFF_MINUTES", default=30))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# The same client address as the audit trail: X-Forwarded-For only behind our own proxy.
+AXES_CLIENT_IP_CALLABLE = "accounts.middleware.client_address"
+AXES_VERBOSE = False
+
 # --- Security headers ---------------------------------------------------------
 
 TLS = env.bool("JUNCTION_TLS", default=not DEBUG)
 SESSION_COOKIE_SECURE = TLS
 CSRF_COOKIE_SECURE = TLS
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # htmx takes the token from the page (base.html), never from the cookie
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if TLS else 0)
@@ -194,7 +236,11 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF, "'unsafe-inline'"],
+        # Style sheets and <style> only from our files; style="" attributes stay allowed
+        # (progress-bar widths in templates), which cannot run code.
+        "style-src": [SELF],
+        "style-src-elem": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
@@ -234,9 +280,19 @@ PAGINATE_BY = env.int("JUNCTION_PAGINATE_BY", default=25)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: a bad token then answers 401 with WWW-Authenticate, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        # Personal tokens (accounts/tokens.py): "Authorization: Token <secret>".
+        "accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Per person (or per address when anonymous); the inbound webhook declares none of its own.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("JUNCTION_API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("JUNCTION_API_THROTTLE_USER", default="1200/minute"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -247,6 +303,20 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+# API tokens (django-rest-knox, model accounts.ApiToken): a person picks the lifetime up to the maximum.
+JUNCTION_API_TOKEN_DAYS = env.int("JUNCTION_API_TOKEN_DAYS", default=90)
+JUNCTION_API_TOKEN_MAX_DAYS = env.int("JUNCTION_API_TOKEN_MAX_DAYS", default=365)
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 (a model name)
+# knox's own migrations create its AuthToken table even when the model is swapped for ours;
+# an orphan table whose foreign key to auth_user blocks the test database's flush.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(days=JUNCTION_API_TOKEN_DAYS),
+    "AUTO_REFRESH": False,  # an expiry is a promise: it does not move with use
+    "TOKEN_PREFIX": "jnc_",  # lets secret scanners recognise a leaked token
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Junction API",
     "DESCRIPTION": "Integration governance: systems, connectors, flows, master data and monitoring.",
@@ -266,12 +336,24 @@ SPECTACULAR_SETTINGS = {
 # --- Audit trail --------------------------------------------------------------
 
 # Every model is audited unless listed here; tests/test_stack.py
-# keeps new models from slipping out.
+# keeps new models from slipping out. With every model come its many-to-many
+# fields (auditlog registers them as m2m_fields): User.groups records people
+# joining and leaving a role, and the object permission models record grants
+# (accounts/tests/test_access_audit.py).
 AUDITLOG_INCLUDE_ALL_MODELS = True
 AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "sessions",  # session rows churn on every request and hold no business change
     "contenttypes",
-    "authtoken.token",  # its primary key is the secret itself
+    # Secrets or their hashes, and sign-in bookkeeping: their changes are recorded as
+    # access events instead (login.*, 2fa.*, token.*; accounts/signals.py, two_factor.py, tokens.py).
+    "accounts.apitoken",
+    "otp_totp.totpdevice",
+    "otp_static.staticdevice",
+    "otp_static.statictoken",
+    "axes.accessattempt",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+    "axes.accessattemptexpiration",
     "monitoring.heartbeat",  # liveness pings, written every few seconds
     "masterdata.blockingkey",  # derived matching keys, rebuilt from golden values
     "masterdata.importjob",  # registered below without the uploaded file's content
@@ -282,6 +364,12 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "integrations.recordoutcome",
     "integrations.delivery",
     "integrations.inboundevent",
+    # The hash chain's own bookkeeping (audit/chain.py): auditing it would chain the chain;
+    # verify_audit_trail checks it instead, and a purge is recorded as an event.
+    "audit.auditpending",
+    "audit.auditseal",
+    "audit.auditanchor",
+    "audit.chaincheck",
 )
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "masterdata.importjob", "exclude_fields": ["content"]},
@@ -289,6 +377,17 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "integrations.connector", "exclude_fields": ["credentials"]},
 )
 AUDITLOG_EXCLUDE_TRACKING_FIELDS = ("password", "last_login")
+# A request's correlation id (audit/correlation.py) is generated by Junction; this header is
+# believed only behind our own proxy (JUNCTION_BEHIND_PROXY), like X-Forwarded-For.
+AUDITLOG_CID_HEADER = "X-Correlation-ID"
+# Values shown as "[redacted]" in audit diffs: app_label.model.field, or .field.key for one key
+# of a JSON field (e.g. masterdata.goldenrecord.values.date_of_birth). Connector credentials
+# are always redacted (audit/redaction.py).
+JUNCTION_AUDIT_REDACT_FIELDS = env.list("JUNCTION_AUDIT_REDACT_FIELDS", default=[])
+# Entries younger than this are never purged (purge_audit_trail); 2555 days is seven years.
+JUNCTION_AUDIT_RETENTION_DAYS = env.int("JUNCTION_AUDIT_RETENTION_DAYS", default=2555)
+# verify_audit_trail reports an entry still unsealed after this long (sealing normally takes seconds).
+JUNCTION_AUDIT_SEAL_GRACE_MINUTES = env.int("JUNCTION_AUDIT_SEAL_GRACE_MINUTES", default=10)
 
 # --- Celery -----------------------------------------------------------------
 
@@ -311,6 +410,9 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# A run's extraction stops after this long (at the end of a page) and goes on in a new task,
+# from the run's watermark: a long first load never meets the time limits above.
+JUNCTION_EXTRACT_SLICE_SECONDS = env.int("JUNCTION_EXTRACT_SLICE_SECONDS", default=120)
 JUNCTION_WORKER_HEARTBEAT_INTERVAL = env.int("JUNCTION_WORKER_HEARTBEAT_INTERVAL", default=10)
 # A worker (or the scheduler) silent for longer than this is reported down by /healthz.
 JUNCTION_HEARTBEAT_STALE_AFTER = env.int("JUNCTION_HEARTBEAT_STALE_AFTER", default=60)
@@ -319,7 +421,7 @@ JUNCTION_HEARTBEAT_STALE_AFTER = env.int("JUNCTION_HEARTBEAT_STALE_AFTER", defau
 
 # Fernet keys for connector credentials at rest, newest first: the first
 # encrypts, all decrypt, so a key is rotated by prepending a new one and
-# running `manage.py rotate_credentials` (docs/operations.md).
+# running `manage.py rotate_keys` (docs/operations.md).
 JUNCTION_ENCRYPTION_KEYS = env.list("JUNCTION_ENCRYPTION_KEYS", default=[])
 if not JUNCTION_ENCRYPTION_KEYS:
     if not DEBUG:
@@ -342,12 +444,19 @@ JUNCTION_SWEEP_SECONDS = env.int("JUNCTION_SWEEP_SECONDS", default=10)
 JUNCTION_LEASE_SECONDS = env.int("JUNCTION_LEASE_SECONDS", default=300)
 # A target whose batches keep failing is paused this long before a probe ("Test connection").
 JUNCTION_CIRCUIT_COOLDOWN_SECONDS = env.int("JUNCTION_CIRCUIT_COOLDOWN_SECONDS", default=60)
+# How long a record whose reference (an order's customer, say) has not reached the target yet
+# waits for it, checked again with growing pauses, before it goes to the dead-letter queue.
+JUNCTION_REFERENCE_WAIT_MINUTES = env.int("JUNCTION_REFERENCE_WAIT_MINUTES", default=60)
 # The demo landscape of `make run` (demo/): a local Tryton ERP and made-up peers. Development only:
 # the demo command refuses to run without DEBUG, whatever this says.
 JUNCTION_DEMO = env.bool("JUNCTION_DEMO", default=DEBUG)
 JUNCTION_DEMO_ERP_PORT = env.int("JUNCTION_DEMO_ERP_PORT", default=8100)
 # Local folders the files adapter may read and write must lie inside this one.
 JUNCTION_FILES_ROOT = env.path("JUNCTION_FILES_ROOT", default=VAR_DIR / "files")
+# Where connectors may connect to, comma-separated: host names, *.domain wildcards, CIDR networks
+# (e.g. "erp.example.com,*.corp.example.com,10.20.0.0/16"). Empty: anywhere but the addresses
+# integrations/outbound.py always refuses (link-local, cloud metadata, multicast, …).
+JUNCTION_OUTBOUND_ALLOWLIST = env.list("JUNCTION_OUTBOUND_ALLOWLIST", default=[])
 # Inbound webhooks may allow bodies up to 20 MiB (each connector sets its own limit, 1 MiB by default).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # Modules that register adapters (integrations/adapters/registry.py); a new

@@ -19,6 +19,7 @@ class FaviconView(RedirectView):
 api_v1 = [
     path("", include("integrations.api.urls")),
     path("masterdata/", include("masterdata.api.urls")),
+    path("", include("accounts.api.urls")),  # tokens/
 ]
 
 urlpatterns = [

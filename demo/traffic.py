@@ -27,7 +27,7 @@ from integrations.adapters.webhook import WebhookAdapter
 from . import data, landscape
 
 log = logging.getLogger("demo.traffic")
-UNKNOWN_SKU = "SKU-9001"  # ordered before the catalog has it: quarantined, then replayed
+UNKNOWN_SKU = "SKU-9001"  # ordered before the catalog has it: the order waits for it
 LATE_PRODUCT = {
     "sku": UNKNOWN_SKU,
     "name": "Limited edition beans",

@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm
 from rest_framework import serializers
 
+from audit.events import record_event
 from integrations import crypto
 from integrations.adapters import registry
 from integrations.adapters.base import Check
@@ -154,8 +155,8 @@ def validate_connector_config(adapter_key: str, settings: dict, credentials: dic
 def save_connector(connector: Connector, user, credentials: dict | None = None) -> None:
     """Save ``connector``; with ``credentials`` (the whole new dict) store them encrypted and audit the change.
 
-    The creator is granted the connector. The audit entry names the credential
-    fields that are set, never their values.
+    The creator is granted the connector. The ``credentials.replaced`` access
+    event names the credential fields that are set, never their values.
     """
     created = connector.pk is None
     had = not created and connector.has_credentials
@@ -165,13 +166,13 @@ def save_connector(connector: Connector, user, credentials: dict | None = None) 
     if created:
         grant_creator(connector, user)
     if credentials is not None:
-        audit(
-            connector,
-            user,
-            "set_credentials",
-            log_action=LogEntry.Action.UPDATE,
-            changes={"credentials": ["set" if had else "not set", "set" if connector.has_credentials else "not set"]},
+        # An access event, never the credential: which fields are set, and whether some were before.
+        record_event(
+            "credentials.replaced",
+            actor=user,
+            target=connector,
             fields=sorted(k for k, v in credentials.items() if v not in ("", None)),
+            had_credentials=had,
         )
 
 

@@ -8,13 +8,14 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from integrations.adapters.errors import PermanentError, TransientError
 from integrations.choices import Stage, Trigger
 from integrations.engine import actions, pipeline, sweeper
-from integrations.models import Flow, Run
+from integrations.models import Flow, InboundEvent, Run
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def extract_run(self, run_id: int) -> None:
     if run is None:
         return
     try:
-        pipeline.extract(run)
+        finished = pipeline.extract(run, slice_seconds=settings.JUNCTION_EXTRACT_SLICE_SECONDS)
     except TransientError as exc:
         # The source is down: keep what was staged, resume from the run's watermark later.
         if self.request.retries >= EXTRACT_RETRIES:
@@ -46,6 +47,9 @@ def extract_run(self, run_id: int) -> None:
     except Exception as exc:  # a bug or the time limit: fail the run visibly instead of looping on it
         log.exception("Extraction of run %s failed", run_id)
         pipeline.fail_run(run_id, f"Reading the source failed unexpectedly ({type(exc).__name__}): {exc}")
+        return
+    if not finished:  # a long read goes on in the next slice, from the run's watermark
+        extract_run.delay(run_id)
         return
     deliver_run(run_id)
 
@@ -80,6 +84,8 @@ def process_inbound(connector_id: int) -> None:
         Flow.objects.select_for_update().filter(pk=flow.pk).first()  # one starter at a time per flow
         if flow.runs.filter(extracted=False, finished_at__isnull=True).exists():
             return  # the open run's extraction will claim these events too
+        if not InboundEvent.objects.filter(connector_id=connector_id, run__isnull=True).exists():
+            return  # a run that has just finished took them: no empty run to clutter the history
         actions.start_run(flow, trigger=Trigger.PUSH)
 
 

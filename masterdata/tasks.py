@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from audit.bulk_changes import audited_update
 from masterdata.choices import JobStatus
 from masterdata.models import ImportJob
 from masterdata.services import imports
@@ -14,5 +15,7 @@ def run_import(job_id: int) -> None:
     try:
         imports.run_import(job)
     except Exception as exc:
-        ImportJob.objects.filter(pk=job_id).update(status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+        audited_update(
+            ImportJob.objects.filter(pk=job_id), status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}"
+        )
         raise

@@ -1,6 +1,7 @@
 """Base viewset: the API applies the same ``restrict()`` choke point as the pages."""
 
-from rest_framework import permissions, viewsets
+from django.db.models import ProtectedError
+from rest_framework import exceptions, permissions, status, viewsets
 
 from audit.context import attribute_changes_to
 
@@ -23,6 +24,11 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 ACTION_FOR_METHOD = {"PUT": "change", "PATCH": "change", "DELETE": "delete"}
 
 
+class InUse(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "in_use"
+
+
 class RestrictedModelViewSet(viewsets.ModelViewSet):
     """Objects outside a user's permissions are a 404, exactly as on the pages."""
 
@@ -31,6 +37,14 @@ class RestrictedModelViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         action = ACTION_FOR_METHOD.get(self.request.method, "view")
         return self.queryset.restrict(self.request.user, action).order_by("pk")
+
+    def perform_destroy(self, instance):
+        try:
+            super().perform_destroy(instance)
+        except ProtectedError as exc:
+            # Kinds only, never names: the rows in the way may be ones the caller may not see.
+            kinds = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})
+            raise InUse(f"“{instance}” is still used by {', '.join(kinds)}: remove it from them first.") from None
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

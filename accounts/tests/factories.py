@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from accounts.roles import STAFF_ROLES
+from accounts.roles import STAFF_ROLES, Role
 
 PASSWORD = "correct-horse-battery-staple"  # test-only; meets the password validators
 
@@ -19,9 +19,16 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
-        """``UserFactory(role=Role.AUDITOR)`` puts the user in that role's group."""
+        """``UserFactory(role=Role.AUDITOR)`` puts the user in that role's group.
+
+        Administrators also get the TOTP device their role requires (accounts/tests/otp.py).
+        """
         if extracted:
             self.groups.add(Group.objects.get(name=extracted))
             self.is_staff = extracted in STAFF_ROLES
         if create:
             self.save()
+        if create and extracted == Role.ADMINISTRATOR:
+            from accounts.tests.otp import give_totp
+
+            give_totp(self)

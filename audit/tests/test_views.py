@@ -276,3 +276,59 @@ def test_list_query_count_does_not_grow_with_entries(client_for, personas, djang
     assert response.status_code == 200
     assert len(response.context["table"].page.object_list) == settings.PAGINATE_BY
     assert response.content.count(b'href="/audit/') >= settings.PAGINATE_BY  # every row linked, rendered in budget
+
+
+# --- Access events, correlation ids and the chain's status -----------------------------
+
+
+def test_event_filter_finds_access_events_by_name_prefix(client_for, personas):
+    from audit.events import record_event
+
+    failed = record_event("login.failed", repr_="mallory", username="mallory")
+    locked = record_event("login.locked_out", repr_="mallory", username="mallory")
+    exported = record_event("audit.exported", actor=personas["auditor"], format="csv")
+    client = client_for(personas["auditor"])
+    assert {failed.pk, locked.pk} <= listed(client.get(LIST, {"event": "login."}))
+    assert exported.pk not in listed(client.get(LIST, {"event": "login."}))
+    assert listed(client.get(LIST, {"event": "login.locked"})) == {locked.pk}
+
+
+def test_cid_filter_lists_every_entry_of_one_request(client_for, personas):
+    client = client_for(personas["engineer"])
+    response = client.post(reverse("integrations:system_add"), {"name": "ERP", "kind": "erp", "environment": "sandbox"})
+    cid = response["X-Correlation-ID"]
+    same_request = set(LogEntry.objects.filter(cid=cid).values_list("pk", flat=True))
+    assert same_request
+    auditor = client_for(personas["auditor"])
+    assert listed(auditor.get(LIST, {"cid": cid})) == same_request
+    entry = LogEntry.objects.get(pk=min(same_request))
+    html = auditor.get(detail_url(entry)).content.decode()
+    assert f'href="{LIST}?cid={cid}"' in html  # the detail page links to the rest of the request
+
+
+def test_detail_of_an_access_event_names_it_and_lists_its_details(client_for, personas):
+    from audit.events import record_event
+
+    entry = record_event("audit.exported", actor=personas["auditor"], format="csv", filters={"actor": "eng"}, rows=12)
+    html = client_for(personas["auditor"]).get(detail_url(entry)).content.decode()
+    assert '<code data-testid="event-name">audit.exported</code>' in html
+    assert '<dt>Format</dt><dd class="text-break">csv</dd>' in html
+    assert "{&quot;actor&quot;: &quot;eng&quot;}" in html and "<dt>Rows</dt>" in html
+    assert "An access event: nothing was changed" in html
+    row = client_for(personas["auditor"]).get(LIST, {"event": "audit.exported"}).content.decode()
+    assert "<code>audit.exported</code>" in row  # the list names the event in place of changed fields
+
+
+def test_list_shows_the_chains_last_verification(client_for, personas):
+    from audit import chain
+    from audit.verify import verify
+
+    client = client_for(personas["auditor"])
+    assert b"Hash chain not verified yet" in client.get(LIST).content
+    chain.seal_pending()
+    report = verify()
+    html = client.get(LIST).content.decode()
+    assert "Hash chain intact" in html and f"last seal {report.head_seq}" in html
+    LogEntry.objects.filter(pk=LogEntry.objects.order_by("pk").first().pk).update(object_repr="Forged")
+    verify()
+    assert "Hash chain broken" in client.get(LIST).content.decode()

@@ -114,8 +114,14 @@ class Adapter:
 
 
 def validate(schema: type[serializers.Serializer], data: dict[str, Any]) -> dict[str, Any]:
-    """Validated settings, or ``serializers.ValidationError`` with one message per bad field."""
-    serializer = schema(data=data)
+    """Validated settings, or ``serializers.ValidationError`` with one message per bad field.
+
+    For opening an adapter: destinations are not checked here but on each connection
+    (integrations/outbound.py), where a refusal is a permanent error.
+    """
+    from integrations.outbound import AT_CONNECT
+
+    serializer = schema(data=data, context={AT_CONNECT: True})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 

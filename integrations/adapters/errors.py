@@ -22,3 +22,11 @@ class PermanentError(AdapterError):
     """Retrying will not help: validation errors, 4xx, a business rule in the target."""
 
     permanent = True
+
+
+class DestinationRefused(PermanentError):
+    """Junction's outbound policy forbids the destination (integrations/outbound.py).
+
+    Unlike other whole-batch failures it is not retried: the destination will
+    not become allowed by waiting, so the engine quarantines the records.
+    """

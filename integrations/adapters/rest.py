@@ -16,9 +16,11 @@ client-side token bucket; failures become ``TransientError`` (retry later) or
 :meth:`RestAdapter._request`. Retries are the engine's job: the only retry here
 is the single one after an OAuth2 token is refused (401).
 
-There is no private-address guard (STYLE.md habit 8): connectors exist to
-reach systems on the company network, and only integration engineers can
-type a base URL.
+Private addresses are allowed (connectors exist to reach systems on the
+company network); the outbound policy (``integrations/outbound.py``) refuses
+link-local and other never-legitimate destinations and applies the
+administrator's allowlist, when the base URL is saved (:class:`UrlField`) and
+on every connection the client opens (:func:`outbound.http_client`).
 """
 
 from __future__ import annotations
@@ -41,8 +43,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from rest_framework import serializers
 
+from integrations.outbound import UrlField, http_client
+
 from .base import Adapter, Check, OutRecord, Page, SourceRecord, WriteResult, validate
-from .errors import AdapterError, PermanentError, TransientError
+from .errors import AdapterError, DestinationRefused, PermanentError, TransientError
 from .registry import register
 
 USER_AGENT = "Junction REST adapter (httpx)"
@@ -97,20 +101,6 @@ class AuthenticationError(PermanentError):
     """
 
 
-class HttpUrlField(serializers.CharField):
-    """An http(s) URL. Unlike URLField it takes single-label hosts (http://erp:8000), usual on company networks."""
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        try:
-            url = httpx.URL(value)
-        except httpx.InvalidURL as exc:
-            raise serializers.ValidationError(f"Not a valid URL: {exc}") from exc
-        if url.scheme not in ("http", "https") or not url.host:
-            raise serializers.ValidationError("Use an http:// or https:// URL.")
-        return value
-
-
 def _blank(**kwargs) -> serializers.CharField:
     return serializers.CharField(default="", allow_blank=True, **kwargs)
 
@@ -124,7 +114,7 @@ def _secret(help_text: str) -> serializers.CharField:
 class RestSettingsSerializer(serializers.Serializer):
     """Non-secret settings of a REST connector; cross-field rules give errors keyed by field."""
 
-    base_url = HttpUrlField(help_text="e.g. https://erp.example.com/api/v1")
+    base_url = UrlField(help_text="e.g. https://erp.example.com/api/v1")
     paths = serializers.DictField(
         child=serializers.CharField(), allow_empty=False, help_text='Entity → path, e.g. {"customer": "/customers"}'
     )
@@ -136,7 +126,7 @@ class RestSettingsSerializer(serializers.Serializer):
     api_key_header = serializers.CharField(default="X-API-Key")
     api_key_param = serializers.CharField(default="api_key")
     username = _blank(help_text="For HTTP Basic")
-    token_url = HttpUrlField(default="", allow_blank=True, help_text="OAuth2 token endpoint")
+    token_url = UrlField(default="", allow_blank=True, help_text="OAuth2 token endpoint")
     scope = _blank(help_text="OAuth2 scope, space-separated")
     token_auth_method = serializers.ChoiceField(choices=TokenAuthMethod.choices, default=TokenAuthMethod.BASIC)
 
@@ -575,7 +565,7 @@ class RestAdapter(Adapter):
         options = self.options
         self.timeouts = httpx.Timeout(options["read_timeout"], connect=options["connect_timeout"])
         bucket = TokenBucket(options["rate_limit"]) if options["rate_limit"] else None
-        self.client = httpx.Client(
+        self.client = http_client(
             base_url=options["base_url"],
             timeout=self.timeouts,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
@@ -681,8 +671,8 @@ class RestAdapter(Adapter):
 
     def write(self, entity: str, records: list[OutRecord]) -> list[WriteResult]:
         """One request per record, in order. A record's failure goes in its result; after the peer
-        becomes unreachable or refuses the credentials, the remaining records are not attempted and
-        get the same error."""
+        becomes unreachable, refuses the credentials or is refused by the outbound policy, the
+        remaining records are not attempted and get the same error."""
         path = self._path(entity)
         self._require_credentials()  # incomplete credentials fail the whole batch, before any request
         results: list[WriteResult] = []
@@ -693,7 +683,7 @@ class RestAdapter(Adapter):
                 results.append(WriteResult(key=record.key, error=error))
                 continue
             results.append(result := self._write_one(path, record))
-            if isinstance(result.error, PeerUnavailableError | AuthenticationError):
+            if isinstance(result.error, PeerUnavailableError | AuthenticationError | DestinationRefused):
                 stop = result.error
         return results
 

@@ -10,7 +10,7 @@ it departs from the ORM-everywhere habit, on purpose and only here:
 - the connector is read with one plain SQL statement (two columns), and the
   adapter built from it (settings validated, secret decrypted) is kept in
   process memory per connector, keyed by the *stored text* of both columns:
-  any change to either (a new secret, ``rotate_credentials``, an edited
+  any change to either (a new secret, ``rotate_keys``, an edited
   setting, however it is written) is a different key, so it takes effect on
   the next request; ``enabled`` is read from the database every time;
 - the event is stored with one ``INSERT … ON CONFLICT DO NOTHING`` (the

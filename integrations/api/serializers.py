@@ -5,7 +5,9 @@ import copy
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
+
+from accounts.reauth import RecentAuthRequired
 
 from .. import services
 from ..adapters import registry
@@ -79,6 +81,8 @@ class ConnectorSerializer(serializers.ModelSerializer):
         if not isinstance(settings, dict):
             raise serializers.ValidationError({"settings": ["Give the settings as a JSON object."]})
         credentials, changed = services.merged_credentials(instance, adapter, attrs.pop("credentials", None))
+        if changed and instance is not None:
+            self._require_recent_auth()
         try:
             services.validate_connector_config(adapter, settings, credentials)
         except services.ConfigErrors as exc:
@@ -86,6 +90,12 @@ class ConnectorSerializer(serializers.ModelSerializer):
         attrs["settings"] = settings
         self._credentials = credentials if changed else None
         return attrs
+
+    def _require_recent_auth(self) -> None:
+        """Replacing stored credentials over a session needs a recent sign-in (token requests pass)."""
+        request, check = self.context.get("request"), RecentAuthRequired()
+        if request is not None and not check.has_permission(request, self.context.get("view")):
+            raise exceptions.PermissionDenied(check.message)
 
     def save(self, **kwargs):
         user = self.context["request"].user

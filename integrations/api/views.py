@@ -25,11 +25,12 @@ from ..engine import actions
 from ..filtersets import ConnectorFilterSet, FlowFilterSet, OutcomeFilterSet, RunApiFilterSet, SystemFilterSet
 from ..models import Connector, Flow, Run, System
 from . import serializers as s
+from .access import AccessActionsMixin
 
 ACTING = [permissions.IsAuthenticated]  # actions decide by restrict(user, "change"): 404 when not allowed
 
 
-class SystemViewSet(RestrictedModelViewSet):
+class SystemViewSet(AccessActionsMixin, RestrictedModelViewSet):
     queryset = System.objects.select_related("owner")
     serializer_class = s.SystemSerializer
     filterset_class = SystemFilterSet
@@ -50,7 +51,7 @@ def action_error(exc: services.ActionError) -> exceptions.ValidationError:
     return exceptions.ValidationError({"detail": str(exc)})
 
 
-class ConnectorViewSet(ChangeableForActionsMixin, RestrictedModelViewSet):
+class ConnectorViewSet(AccessActionsMixin, ChangeableForActionsMixin, RestrictedModelViewSet):
     queryset = Connector.objects.select_related("system")
     serializer_class = s.ConnectorSerializer
     filterset_class = ConnectorFilterSet
@@ -64,7 +65,7 @@ class ConnectorViewSet(ChangeableForActionsMixin, RestrictedModelViewSet):
         return Response(s.ConnectionTestSerializer(body).data)
 
 
-class FlowViewSet(ChangeableForActionsMixin, RestrictedModelViewSet):
+class FlowViewSet(AccessActionsMixin, ChangeableForActionsMixin, RestrictedModelViewSet):
     queryset = Flow.objects.select_related("source").prefetch_related(
         "targets", Prefetch("runs", queryset=Run.objects.order_by("-pk")[:1], to_attr="latest_runs")
     )

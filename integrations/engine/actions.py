@@ -85,6 +85,11 @@ def replay(outcomes: QuerySet[RecordOutcome], user=None) -> Run | None:
         for row in targeted:
             try:
                 row.mapped = mapping.apply(flow.mapping, _values_for(stager, row), resolve=stager._resolver(row.target))
+            except mapping.UnresolvedReference as exc:  # waits for it afresh, in the new run
+                row.run, row.status, row.attempts, row.mapped = run, OutcomeStatus.RETRYING, 0, None
+                row.error_class, row.error_message = "UnresolvedReference", pipeline.waiting_message(exc)
+                row.next_attempt_at, row.lease_until = pipeline.reference_check_at(0), None
+                continue
             except mapping.MappingError as exc:
                 row.error_class, row.error_message = "MappingError", str(exc)
                 row.status = OutcomeStatus.QUARANTINED
@@ -101,7 +106,7 @@ def replay(outcomes: QuerySet[RecordOutcome], user=None) -> Run | None:
                 status=OutcomeStatus.DISCARDED, discard_reason=f"Replayed in run {run.pk}."
             )
             stager.stage([_as_source(row) for row in untargeted], None)
-        pending = sum(r.status == OutcomeStatus.PENDING for r in targeted)
+        pending = sum(r.status != OutcomeStatus.QUARANTINED for r in targeted)
         pipeline.bump(run.pk, read=len(targeted), quarantined=len(targeted) - pending)
         Run.objects.filter(pk=run.pk).update(extracted=True, status=RunStatus.DELIVERING, started_at=timezone.now())
         transaction.on_commit(lambda: tasks.deliver_run.delay(run.pk))

@@ -42,6 +42,14 @@ class MappingError(ValueError):
     """A record the mapping cannot be applied to; the message names the rule and the field."""
 
 
+class UnresolvedReference(MappingError):
+    """A referenced record (an order's customer, say) has not reached the target yet.
+
+    Not the record's fault: the engine keeps it waiting and tries again,
+    instead of quarantining it.
+    """
+
+
 class RuleSerializer(serializers.Serializer):
     target = serializers.CharField(max_length=100)
     op = serializers.ChoiceField(choices=OPS)
@@ -161,7 +169,7 @@ def apply(rules: list[dict], record: dict, resolve=None) -> dict:
         try:
             value = _apply_rule(rule, record, resolve)
         except MappingError as exc:
-            raise MappingError(f"Mapping rule {position} ({rule['target']}): {exc}") from None
+            raise type(exc)(f"Mapping rule {position} ({rule['target']}): {exc}") from None  # keeps UnresolvedReference
         if value in (MISSING, None, "") and "default" in rule:
             value = rule["default"]
         if value is not MISSING:
@@ -212,7 +220,7 @@ def _apply_rule(rule: dict, record: dict, resolve) -> Any:
             try:
                 out.append(apply(rule["rules"], element, resolve))
             except MappingError as exc:
-                raise MappingError(f"element {number} of {rule['from']}: {exc}") from None
+                raise type(exc)(f"element {number} of {rule['from']}: {exc}") from None
         return out
     raise MappingError(f"unknown operation {op!r}")  # pragma: no cover - validated before
 

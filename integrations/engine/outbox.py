@@ -47,6 +47,7 @@ STAGED = {
     "remote_id": "text",
     "error_class": "text",
     "error_message": "text",
+    "next_attempt_at": "timestamptz",  # set for rows that wait for a reference
 }
 TEXT_DEFAULTS = ("subject", "action", "remote_id", "error_class", "error_message")
 
@@ -97,6 +98,11 @@ def _json(value) -> dict | list | None:
 # --- staging ---------------------------------------------------------------------------------
 
 
+# A dead-lettered record the source sends again (same key) is staged again in the new run: the
+# source retried it, so it gets its attempts back. Any other known key is a re-delivery, left alone.
+REVIVED = ("run_id", "payload", "mapped", "status", "error_class", "error_message", "next_attempt_at")
+
+
 def stage(rows: list[dict], now: datetime) -> int:
     """Insert outcome rows (dicts keyed by the STAGED columns). Returns how many were re-deliveries:
     rows whose key the target already has (or had earlier in the page), which are not staged again.
@@ -104,35 +110,66 @@ def stage(rows: list[dict], now: datetime) -> int:
     if not rows:
         return 0
     if not _fast():
-        fresh = _unknown(rows)
+        fresh, revived = _unknown(rows)
         RecordOutcome.objects.bulk_create([RecordOutcome(**row) for row in fresh], ignore_conflicts=True)
-        return len(rows) - len(fresh)
+        return len(rows) - len(fresh) - revived
+    unique = _first_per_key(rows)  # an upsert may touch each row once per statement
     columns = ", ".join(STAGED)
     shape = ", ".join(f"{name} {kind}" for name, kind in STAGED.items())
     chosen = ", ".join(f"coalesce(r.{c}, '')" if c in TEXT_DEFAULTS else f"r.{c}" for c in STAGED)
+    revived = ", ".join(f"{c} = EXCLUDED.{c}" for c in REVIVED)
     sql = (
-        f"INSERT INTO {OUTCOME} ({columns}, attempts, discard_reason, created_at, updated_at)"  # noqa: S608 - fixed names
+        f"INSERT INTO {OUTCOME} AS o ({columns}, attempts, discard_reason, created_at, updated_at)"  # noqa: S608 - fixed names
         f" SELECT {chosen}, 0, '', %s, %s FROM jsonb_to_recordset(%s::jsonb) AS r({shape})"
-        " ON CONFLICT DO NOTHING"  # the unique (target, key): a re-delivery
+        " ON CONFLICT (target_id, idempotency_key) WHERE NOT dry_run"  # the unique (target, key): a re-delivery
+        f" DO UPDATE SET {revived}, attempts = 0, lease_until = NULL, updated_at = EXCLUDED.updated_at"
+        f" WHERE o.status = '{OutcomeStatus.DEAD}'"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, json.dumps(rows)])
+        cursor.execute(sql, [now, now, json.dumps(unique)])
         return len(rows) - cursor.rowcount
 
 
-def _unknown(rows: list[dict]) -> list[dict]:
-    """The rows whose key their target does not have yet (dry-run plans always count as new)."""
+def _first_per_key(rows: list[dict]) -> list[dict]:
+    seen: set[tuple] = set()
+    unique = []
+    for row in rows:
+        if row["target_id"] and not row["dry_run"]:
+            key = (row["target_id"], row["idempotency_key"])
+            if key in seen:
+                continue
+            seen.add(key)
+        unique.append(row)
+    return unique
+
+
+def _unknown(rows: list[dict]) -> tuple[list[dict], int]:
+    """The rows whose key their target does not have yet (dry-run plans always count as new);
+    dead-lettered rows sent again are revived here, as the upsert does on PostgreSQL."""
     live = [r for r in rows if r["target_id"] and not r["dry_run"]]
     if not live:
-        return rows
-    known = set(
-        RecordOutcome.objects.filter(
+        return rows, 0
+    known = {
+        (target_id, key): (pk, status)
+        for pk, target_id, key, status in RecordOutcome.objects.filter(
             target_id__in={r["target_id"] for r in live}, idempotency_key__in={r["idempotency_key"] for r in live}
         )
         .filter(dry_run=False)
-        .values_list("target_id", "idempotency_key")
-    )
-    return [r for r in rows if r["dry_run"] or (r["target_id"], r["idempotency_key"]) not in known]
+        .values_list("pk", "target_id", "idempotency_key", "status")
+    }
+    fresh, revived_rows = [], 0
+    for row in rows:
+        found = None if row["dry_run"] else known.get((row["target_id"], row["idempotency_key"]))
+        if found is None:
+            fresh.append(row)
+        elif found[1] == OutcomeStatus.DEAD:
+            known[(row["target_id"], row["idempotency_key"])] = (found[0], OutcomeStatus.PENDING)
+            revived = {c: row.get(c, "" if c in TEXT_DEFAULTS else None) for c in REVIVED if c != "next_attempt_at"}
+            RecordOutcome.objects.filter(pk=found[0]).update(
+                **revived, next_attempt_at=row.get("next_attempt_at"), attempts=0, lease_until=None
+            )
+            revived_rows += 1
+    return fresh, revived_rows
 
 
 # --- claiming --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -20,9 +21,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.adapters.base import OutRecord, SourceRecord, WriteResult
-from integrations.adapters.errors import AdapterError, PermanentError, TransientError
+from integrations.adapters.errors import AdapterError, DestinationRefused, PermanentError, TransientError
 from integrations.choices import Action, CircuitState, OutcomeStatus, RunStatus, Stage
-from integrations.models import Connector, Delivery, Flow, Run, System
+from integrations.models import Connector, Delivery, Flow, RecordOutcome, Run, System
 
 from . import mapping, outbox
 from .retry import next_attempt
@@ -147,6 +148,7 @@ class Stager:
                     self.flow.entity,
                     [(r.external_id, r.payload) for r in wanted],
                     locale=self.flow.source.system.locale,
+                    actor=self.run.requested_by,  # the audit entries name who started the run
                 )
                 for record, outcome in zip(wanted, outcomes, strict=True):
                     results[id(record)] = _master_values(record, outcome)
@@ -164,6 +166,19 @@ class Stager:
         row = {**base, "target_id": target.pk, "subject": subject, "status": OutcomeStatus.PENDING}
         try:
             row["mapped"] = mapping.apply(self.flow.mapping, values, resolve=self._resolver(target))
+        except mapping.UnresolvedReference as exc:
+            if not self.run.dry_run:  # not the record's fault: it waits for the reference, mapped at load time
+                row.update(
+                    status=OutcomeStatus.RETRYING,
+                    error_class="UnresolvedReference",
+                    error_message=waiting_message(exc),
+                    next_attempt_at=reference_check_at(0).isoformat(),
+                )
+                return row
+            counts["quarantined"] += 1
+            row.update(status=OutcomeStatus.QUARANTINED, error_class="UnresolvedReference", error_message=str(exc))
+            row["error_message"] += f"; a live run waits up to {wait_minutes()} minutes for it"
+            return row
         except mapping.MappingError as exc:
             counts["quarantined"] += 1
             row.update(status=OutcomeStatus.QUARANTINED, error_class="MappingError", error_message=str(exc))
@@ -199,7 +214,12 @@ def _master_values(record: SourceRecord, outcome) -> tuple[dict | str, str]:
     if outcome.source.status == "quarantined":
         return outcome.source.quarantine_reason, ""
     golden = outcome.golden
-    return {**golden.values, "golden_id": golden.pk, "external_id": record.external_id}, f"golden:{golden.pk}"
+    return golden_values(golden, record.external_id), f"golden:{golden.pk}"
+
+
+def golden_values(golden, external_id: str) -> dict:
+    """What a master-data flow maps: the golden record's values, its id and the source's id."""
+    return {**golden.values, "golden_id": golden.pk, "external_id": external_id}
 
 
 def remote_id_for(system, target: Connector, entity: str, external_id: str) -> str:
@@ -215,10 +235,82 @@ def remote_id_for(system, target: Connector, entity: str, external_id: str) -> s
         subject = f"golden:{golden.pk}"
     delivery = Delivery.objects.filter(target=target, entity=entity, subject=subject).first()
     if delivery is None:
-        raise mapping.MappingError(
-            f"{entity.replace('_', ' ')} {external_id!r} has not reached {target} yet; replay this record once it has"
-        )
+        raise mapping.UnresolvedReference(f"{entity.replace('_', ' ')} {external_id!r} has not reached {target} yet")
     return delivery.remote_id
+
+
+# --- Waiting for references -------------------------------------------------------------------
+# An order can arrive before its customer has reached the target (the customers' flow runs
+# later, or its record is still retrying). Such a row is staged unmapped, status retrying, and
+# mapped again when its next check comes round, until the run is JUNCTION_REFERENCE_WAIT_MINUTES
+# old; then it goes to the dead-letter queue, from where a replay waits afresh.
+
+REFERENCE_FIRST_CHECK = 15.0  # seconds; doubles with each check
+REFERENCE_MAX_PAUSE = timedelta(minutes=5)
+
+
+def wait_minutes() -> int:
+    return settings.JUNCTION_REFERENCE_WAIT_MINUTES
+
+
+def reference_check_at(checks: int):
+    """When to look for a missing reference again: soon at first, then every few minutes."""
+    return min(next_attempt(checks + 1, REFERENCE_FIRST_CHECK), timezone.now() + REFERENCE_MAX_PAUSE)
+
+
+def waiting_message(exc: mapping.UnresolvedReference) -> str:
+    return f"Waiting: {exc}. Checked again automatically for up to {wait_minutes()} minutes."
+
+
+def map_waiting(run: Run, target: Connector, rows: list[outbox.Claimed]) -> list[outbox.Claimed]:
+    """Map the claimed rows that were waiting for a reference; the ones that still wait are stored
+    with their next check (or dead-lettered when the wait is over). Returns the rows ready to write."""
+    waiting = [r for r in rows if r.mapped is None]
+    if not waiting:
+        return rows
+    from masterdata.models import GoldenRecord
+
+    flow, now = run.flow, timezone.now()
+    sources = {
+        pk: (external_id, payload)
+        for pk, external_id, payload in RecordOutcome.objects.filter(pk__in=[r.pk for r in waiting]).values_list(
+            "pk", "external_id", "payload"
+        )
+    }
+    resolve = Stager(run)._resolver(target)
+    over = now >= run.queued_at + timedelta(minutes=wait_minutes())
+    results: list[outbox.Result] = []
+    counts = {"quarantined": 0, "dead_lettered": 0}
+    for row in waiting:
+        external_id, payload = sources[row.pk]
+        try:
+            if flow.carries_master_data:
+                values = golden_values(GoldenRecord.objects.get(pk=row.subject.removeprefix("golden:")), external_id)
+            else:
+                values = dict(payload)
+            row.mapped = mapping.apply(flow.mapping, values, resolve=resolve)
+        except mapping.UnresolvedReference as exc:
+            result = outbox.Result(row.pk, OutcomeStatus.RETRYING, error_class="UnresolvedReference")
+            if over:
+                result.status = OutcomeStatus.DEAD
+                result.error_message = f"{exc} after waiting {wait_minutes()} minutes; replay this record once it has"
+                counts["dead_lettered"] += 1
+            else:
+                result.error_message = waiting_message(exc)
+                result.next_attempt_at = reference_check_at(row.attempts)
+            results.append(result)
+        except mapping.MappingError as exc:
+            results.append(
+                outbox.Result(row.pk, OutcomeStatus.QUARANTINED, error_class="MappingError", error_message=str(exc))
+            )
+            counts["quarantined"] += 1
+        else:  # kept on the row: a delivery's payload is copied from it
+            RecordOutcome.objects.filter(pk=row.pk).update(mapped=row.mapped, error_class="", error_message="")
+    if results:
+        with transaction.atomic():
+            outbox.store(results, [], target.pk, flow.entity, now)
+            bump(run.pk, **counts)
+    return [r for r in rows if r.mapped is not None]
 
 
 def plan(row: dict, entity: str) -> None:
@@ -278,6 +370,9 @@ def deliver_batch(run: Run, target: Connector, adapter, rows: list[outbox.Claime
     Returns the rows delivered and whether to go on sending (False: the whole batch failed).
     """
     flow = run.flow
+    rows = map_waiting(run, target, rows)
+    if not rows:
+        return 0, True
     known = dict(
         Delivery.objects.filter(target=target, entity=flow.entity, subject__in={r.subject for r in rows}).values_list(
             "subject", "remote_id"
@@ -290,7 +385,9 @@ def deliver_batch(run: Run, target: Connector, adapter, rows: list[outbox.Claime
         # The whole batch failed: the target or the connector is at fault, not the
         # records, so they wait and retry (and the circuit counts it) rather than
         # being quarantined as bad data.
-        error = exc if not exc.permanent else TransientError(f"{exc.message} (the whole batch failed)")
+        # A destination the outbound policy refuses stays refused: quarantine, do not retry.
+        refused = isinstance(exc, DestinationRefused)
+        error = exc if not exc.permanent or refused else TransientError(f"{exc.message} (the whole batch failed)")
         results = [WriteResult(key=r.idempotency_key, error=error) for r in rows]
     except Exception as exc:  # an adapter bug must not lose the batch: retry it, then dead-letter it
         log.exception("Adapter %s failed on a batch", target.adapter)
@@ -387,13 +484,21 @@ def take_extraction(run_id: int) -> Run | None:
     return run
 
 
-def extract(run: Run) -> None:
-    """Read the source from where this run got to, staging page by page; then mark it extracted."""
+def extract(run: Run, slice_seconds: float | None = None) -> bool:
+    """Read the source from where this run got to, staging page by page; then mark it extracted.
+
+    With ``slice_seconds``, stop after the first page that ends past that time and
+    return False: the caller queues the next slice, which goes on from the run's
+    watermark. A long first load thus never meets the task time limit. Only pages
+    that moved the watermark end a slice (a read that cannot resume would start over).
+    """
     flow, stager = run.flow, Stager(run)
+    deadline = time.monotonic() + slice_seconds if slice_seconds is not None else None
     if not flow.source.enabled:
         raise PermanentError(f"The source connector {flow.source} is disabled.")
     if flow.source.adapter_class.inbound:
-        extract_inbound(run, stager)
+        if not extract_inbound(run, stager, deadline):
+            return _end_slice(run)
     else:
         live = run.stage == Stage.LIVE and run.trigger != "replay"
         with flow.source.open_adapter() as adapter:
@@ -403,7 +508,17 @@ def extract(run: Run) -> None:
                 if live:
                     adapter.committed(flow.entity, page.watermark)
                 start_loading(run)
+                if deadline is not None and page.watermark is not None and time.monotonic() > deadline:
+                    return _end_slice(run)
     Run.objects.filter(pk=run.pk).update(extracted=True, lease_until=None, error="")
+    return True
+
+
+def _end_slice(run: Run) -> bool:
+    # The lease ends now rather than being cleared: if the next slice's message is lost,
+    # the sweeper sees an extraction whose lease ran out and queues it again.
+    Run.objects.filter(pk=run.pk).update(lease_until=timezone.now())
+    return False
 
 
 def start_loading(run: Run) -> None:
@@ -416,8 +531,9 @@ def start_loading(run: Run) -> None:
             transaction.on_commit(lambda t=target_id: tasks.load_target.delay(run.pk, t))
 
 
-def extract_inbound(run: Run, stager: Stager) -> None:
-    """Pushed records: claim the connector's unassigned webhook events page by page."""
+def extract_inbound(run: Run, stager: Stager, deadline: float | None = None) -> bool:
+    """Pushed records: claim the connector's unassigned webhook events page by page.
+    False: stopped at ``deadline`` with events left (claimed ones stay with the run)."""
     from integrations.models import InboundEvent
 
     adapter_class = run.flow.source.adapter_class
@@ -428,14 +544,16 @@ def extract_inbound(run: Run, stager: Stager) -> None:
             if run.dry_run:  # a dry run looks at what waits and leaves it for the live run
                 events = list(pending[: run.flow.batch_size])
                 stager.stage([r for e in events for r in adapter_class.records_of(e, source_settings)], None)
-                return
+                return True
             events = list(pending.select_for_update(skip_locked=True)[: max(1, run.flow.batch_size // 10)])
             if not events:
-                return
+                return True
             records = [record for event in events for record in adapter_class.records_of(event, source_settings)]
             stager.stage(records, None)
             InboundEvent.objects.filter(pk__in=[e.pk for e in events]).update(run=run)
         start_loading(run)
+        if deadline is not None and time.monotonic() > deadline:
+            return False
 
 
 def fail_run(run_id: int, message: str) -> None:

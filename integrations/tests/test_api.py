@@ -3,9 +3,9 @@
 import pytest
 from auditlog.models import LogEntry
 from guardian.shortcuts import assign_perm
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import create_token
 from integrations.models import System
 from integrations.tests.factories import SystemFactory
 
@@ -27,9 +27,9 @@ def test_anonymous_is_refused():
 
 def test_token_authentication(personas):
     SystemFactory(name="ERP")
-    token = Token.objects.create(user=personas["viewer"])
+    _token, secret = create_token(personas["viewer"], "test")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
     response = client.get(URL)
     assert response.status_code == 200
     assert [row["name"] for row in response.json()["results"]] == ["ERP"]

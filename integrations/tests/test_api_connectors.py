@@ -88,12 +88,14 @@ def test_credentials_never_come_back_and_blank_keeps_them(personas):
     assert response.status_code == 200 and WEBHOOK_SECRET not in response.content.decode()
     connector.refresh_from_db()
     assert crypto.decrypt(connector.credentials) == {"secret": WEBHOOK_SECRET} and not connector.enabled
-    assert not LogEntry.objects.get_for_object(connector).filter(additional_data__action="set_credentials").exists()
+    assert not LogEntry.objects.get_for_object(connector).filter(additional_data__event="credentials.replaced").exists()
 
     new = "rotated-secret-with-enough-characters"
-    response = client.patch(f"{URL}{connector.pk}/", {"credentials": {"secret": new}}, format="json")
+    session = APIClient()
+    session.force_login(personas["engineer"])  # replacing credentials needs a recent sign-in (test_credentials.py)
+    response = session.patch(f"{URL}{connector.pk}/", {"credentials": {"secret": new}}, format="json")
     assert response.status_code == 200 and new not in response.content.decode()
-    entry = LogEntry.objects.get_for_object(connector).get(additional_data__action="set_credentials")
+    entry = LogEntry.objects.get_for_object(connector).get(additional_data__event="credentials.replaced")
     assert entry.actor == personas["engineer"] and new not in json.dumps(entry.changes)
 
 

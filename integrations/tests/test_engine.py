@@ -158,6 +158,32 @@ def test_transient_failures_retry_then_dead_letter_and_replay_delivers(world, tm
     assert Run.objects.get(pk=replay.pk).created == 1
 
 
+def test_a_dead_lettered_record_the_source_sends_again_is_delivered_not_counted_unchanged(world, tmp_path):
+    source, target, path = world
+    target.settings = {**target.settings, "path": str(tmp_path / "missing-dir" / "db.sqlite3")}  # unreachable
+    target.save()
+    flow = customer_flow(source, target, max_attempts=1)
+    push(source, ADA, event_id="first")
+    first = run_once(flow)
+    dead = RecordOutcome.objects.get(run=first)
+    assert (first.dead_lettered, dead.status) == (1, OutcomeStatus.DEAD)
+
+    target.settings = {**target.settings, "path": str(path)}  # the target is back
+    target.save()
+    Connector.objects.filter(pk=target.pk).update(circuit=CircuitState.CLOSED, consecutive_failures=0)
+    push(source, ADA, event_id="again")  # the shop retries the very same record
+    again = run_once(flow)
+
+    assert (again.read, again.unchanged, again.created, again.status) == (1, 0, 1, RunStatus.SUCCEEDED)
+    revived = RecordOutcome.objects.get(pk=dead.pk)  # the same row: one key, one record, never two
+    assert (revived.run_id, revived.status, revived.attempts) == (again.pk, OutcomeStatus.DELIVERED, 1)
+    assert len(target_rows(path)) == 1
+    assert not RecordOutcome.objects.filter(status=OutcomeStatus.DEAD).exists()  # gone from the queue
+
+    push(source, ADA, event_id="third")  # delivered now: a re-send is unchanged, as ever
+    assert run_once(flow).unchanged == 1
+
+
 def test_a_record_the_target_refuses_is_quarantined_not_retried(world):
     source, target, _path = world
     flow = customer_flow(
@@ -314,6 +340,82 @@ def test_pushed_events_start_runs_only_for_pilot_and_live_flows(world):
     assert flow.runs.count() == 1
 
 
+def test_a_late_wake_up_for_events_a_run_already_took_starts_no_empty_run(world):
+    from integrations import tasks
+
+    source, target, _ = world
+    flow = customer_flow(source, target)
+    push(source, ADA)
+    tasks.process_inbound(source.pk)
+    extract_and_load(flow.runs.get())  # takes the event
+
+    tasks.process_inbound(source.pk)  # the webhook's or the sweeper's wake-up, arriving after that run
+    assert flow.runs.count() == 1
+    push(source, BOB)
+    tasks.process_inbound(source.pk)
+    assert flow.runs.count() == 2
+
+
+def test_a_long_read_goes_on_in_slices_from_the_runs_watermark(world, tmp_path):
+    import sqlite3
+
+    _, target, path = world
+    source_db = tmp_path / "shop.sqlite3"
+    with sqlite3.connect(source_db) as db:
+        db.execute("CREATE TABLE orders (id TEXT PRIMARY KEY, customer TEXT, total TEXT, changed TEXT)")
+        db.executemany(  # ties on the watermark column too: the read resumes by (watermark, id)
+            "INSERT INTO orders VALUES (?, ?, ?, ?)",
+            ((f"O-{n:04d}", "", f"{n}.00", f"2026-11-01T00:00:{n // 7:02d}") for n in range(250)),
+        )
+    source = Connector.objects.create(
+        system=target.system,
+        name="Shop DB",
+        adapter="sql",
+        settings={
+            "dialect": "sqlite",
+            "path": str(source_db),
+            "entities": {"sales_order": {"table": "orders", "id_column": "id", "watermark_column": "changed"}},
+        },
+    )
+    flow = Flow.objects.create(
+        name="Orders",
+        entity="sales_order",
+        source=source,
+        trigger="manual",
+        stage=Stage.LIVE,
+        batch_size=40,
+        mapping=[{"target": c, "op": "copy", "from": c} for c in ("id", "customer", "total")],
+    )
+    flow.targets.add(target)
+    run = actions.start_run(flow)
+
+    slices = 0
+    while not pipeline.extract(pipeline.take_extraction(run.pk), slice_seconds=0):  # each page ends a slice
+        slices += 1
+        assert Run.objects.get(pk=run.pk).lease_until <= timezone.now()  # the sweeper would resume a lost slice
+    pipeline.load(run.pk, target.pk)
+    pipeline.finish_if_done(run.pk)
+
+    run.refresh_from_db()
+    assert slices == 7  # 7 pages of up to 40 rows, each ending a slice; the 8th slice finds no more
+    assert (run.status, run.read, run.created, run.unchanged) == (RunStatus.SUCCEEDED, 250, 250, 0)
+    assert len(target_rows(path, "orders")) == 250
+
+
+def test_pushed_events_are_taken_in_slices_too(world):
+    source, target, _ = world
+    flow = customer_flow(source, target, batch_size=10)  # one event per claim
+    for n in range(3):
+        push(source, {**ADA, "id": f"C-{n}", "email": f"ada{n}@example.com"})
+    run = actions.start_run(flow)
+    assert not pipeline.extract(pipeline.take_extraction(run.pk), slice_seconds=0)
+    assert InboundEvent.objects.filter(run=run).count() == 1
+    while not pipeline.extract(pipeline.take_extraction(run.pk), slice_seconds=0):
+        pass
+    pipeline.load(run.pk, target.pk)
+    assert Run.objects.get(pk=run.pk).created == 3
+
+
 def test_an_order_references_its_customer_by_the_targets_own_id(world):
     source, target, path = world
     customer_flow(source, target, name="Customers")
@@ -344,8 +446,104 @@ def test_an_order_references_its_customer_by_the_targets_own_id(world):
     golden_key = target_rows(path)[0][0]
     assert target_rows(path, "orders") == [("O-1", golden_key, "12.50")]
     unknown = run.outcomes.get(external_id="O-2")
-    assert unknown.status == OutcomeStatus.QUARANTINED
-    assert "customer 'C-404' has not reached Reporting DB yet" in unknown.error_message
+    assert (unknown.status, unknown.error_class) == (OutcomeStatus.RETRYING, "UnresolvedReference")
+    assert unknown.error_message.startswith("Waiting: Mapping rule 2 (customer): customer 'C-404' has not reached")
+    assert unknown.error_message.endswith("Reporting DB yet. Checked again automatically for up to 60 minutes.")
+    assert unknown.mapped is None and unknown.next_attempt_at > timezone.now()
+    assert run.finished_at is None  # the run waits with its record
+
+
+def order_world(world):
+    """A customers flow and an orders flow from one shop into the SQL target."""
+    source, target, _ = world
+    customers = customer_flow(source, target, name="Customers")
+    shop = webhook_connector("Order webhook")
+    shop.system = source.system
+    shop.save()
+    orders = Flow.objects.create(
+        name="Orders",
+        entity="sales_order",
+        source=shop,
+        trigger="push",
+        stage=Stage.LIVE,
+        mapping=[
+            {"target": "id", "op": "copy", "from": "id"},
+            {"target": "customer", "op": "reference", "from": "customer_id", "entity": "customer"},
+            {"target": "total", "op": "copy", "from": "total"},
+        ],
+    )
+    orders.targets.add(target)
+    return customers, orders, shop
+
+
+def check_again(run, target):
+    """The waiting rows' next check comes round (the sweeper would queue this load)."""
+    run.outcomes.filter(status=OutcomeStatus.RETRYING).update(next_attempt_at=timezone.now())
+    pipeline.load(run.pk, target.pk)
+    return Run.objects.get(pk=run.pk)
+
+
+def test_an_order_that_arrives_before_its_customer_waits_and_is_delivered_when_it_comes(world):
+    source, target, path = world
+    customers, orders, shop = order_world(world)
+    push(shop, {"id": "O-9", "customer_id": "C-1", "total": "9.90"})
+    run = run_once(orders)
+    assert target_rows(path, "orders") == []
+
+    check_again(run, target)  # still no customer: waits on, nothing sent, nothing counted as failed
+    waiting = run.outcomes.get()
+    assert (waiting.status, waiting.attempts) == (OutcomeStatus.RETRYING, 1)
+    assert not pipeline.finish_if_done(run.pk)
+
+    push(source, ADA, event_id="customers")
+    run_once(customers)
+    run = check_again(run, target)
+
+    golden_key = target_rows(path)[0][0]
+    assert target_rows(path, "orders") == [("O-9", golden_key, "9.90")]
+    delivered = run.outcomes.get()
+    assert (delivered.status, delivered.error_message, delivered.mapped["customer"]) == (
+        OutcomeStatus.DELIVERED,
+        "",
+        golden_key,
+    )
+    assert pipeline.finish_if_done(run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.created, run.quarantined, run.dead_lettered) == (RunStatus.SUCCEEDED, 1, 0, 0)
+
+
+def test_a_reference_that_never_comes_is_dead_lettered_and_a_replay_waits_afresh(world, settings):
+    source, target, path = world
+    customers, orders, shop = order_world(world)
+    push(shop, {"id": "O-7", "customer_id": "C-1", "total": "7.00"})
+    settings.JUNCTION_REFERENCE_WAIT_MINUTES = 0  # the wait is over at the first check
+    run = check_again(run_once(orders), target)
+
+    dead = run.outcomes.get()
+    assert (dead.status, dead.error_class) == (OutcomeStatus.DEAD, "UnresolvedReference")
+    assert "customer 'C-1' has not reached Reporting DB yet after waiting 0 minutes; replay" in dead.error_message
+    assert pipeline.finish_if_done(run.pk)
+    assert Run.objects.get(pk=run.pk).status == RunStatus.PARTIAL
+
+    settings.JUNCTION_REFERENCE_WAIT_MINUTES = 60
+    replay = actions.replay(RecordOutcome.objects.filter(pk=dead.pk))
+    dead.refresh_from_db()
+    assert (dead.run_id, dead.status, dead.attempts) == (replay.pk, OutcomeStatus.RETRYING, 0)
+    push(source, ADA, event_id="customers")
+    run_once(customers)
+    replay = check_again(replay, target)
+    assert [row[0] for row in target_rows(path, "orders")] == ["O-7"]
+    assert replay.created == 1
+
+
+def test_a_dry_run_says_a_live_run_would_wait_for_the_reference(world):
+    _, orders, shop = order_world(world)
+    orders.stage = Stage.TEST
+    orders.save()
+    push(shop, {"id": "O-5", "customer_id": "C-1", "total": "5.00"})
+    plan = run_once(orders).outcomes.get()
+    assert plan.status == OutcomeStatus.QUARANTINED and plan.dry_run
+    assert plan.error_message.endswith("has not reached Reporting DB yet; a live run waits up to 60 minutes for it")
 
 
 def test_a_reference_may_hold_another_systems_id(world):
@@ -369,7 +567,7 @@ def test_a_reference_may_hold_another_systems_id(world):
 
     golden_key = target_rows(path)[0][0]
     assert target_rows(path, "orders") == [("T-1", golden_key, "3.20")]
-    assert "customer 'C-404' has not reached" in run.outcomes.get(external_id="T-2").error_message
+    assert "customer 'C-404' has not reached Reporting DB" in run.outcomes.get(external_id="T-2").error_message
 
 
 @pytest.mark.parametrize(("locale", "born"), [("en_GB", "1980-04-03"), ("en_US", "1980-03-04")])

@@ -155,7 +155,7 @@ def test_key_rotation_keeps_the_secret_and_the_old_key_can_go(client, connector,
     assert accepted(client, connector) == 202
     old, new = settings.JUNCTION_ENCRYPTION_KEYS[0], Fernet.generate_key().decode()
     settings.JUNCTION_ENCRYPTION_KEYS = [new, old]
-    call_command("rotate_credentials", stdout=StringIO())
+    call_command("rotate_keys", stdout=StringIO())
     settings.JUNCTION_ENCRYPTION_KEYS = [new]  # the old key is retired
     assert accepted(client, connector) == 202
     stored = Connector.objects.values_list("credentials", flat=True).get(pk=connector.pk)

@@ -388,10 +388,10 @@ def test_a_changed_address_in_the_crm_updates_the_erp_party_in_place(landscape, 
     assert before["street"] != after["street"]
 
 
-# --- 4. An unknown SKU is quarantined, then replayed once the product arrives ---------------------------
+# --- 4. An order for a product the ERP does not have yet waits for it ---------------------------------
 
 
-def test_an_order_for_an_unknown_sku_is_quarantined_and_replayed_once_the_product_arrives(landscape, erp):
+def test_an_order_for_an_unknown_sku_waits_and_is_delivered_once_the_product_arrives(landscape, erp):
     known, late = CATALOG[0], CATALOG[1]
     landscape.export(landscape.catalog, "catalog-0001.csv", [known])
     run_once(landscape.catalog)
@@ -407,20 +407,20 @@ def test_an_order_for_an_unknown_sku_is_quarantined_and_replayed_once_the_produc
 
     run = run_once(landscape.orders)
 
-    assert (run.status, counts(run)) == (RunStatus.PARTIAL, {"read": 1, "quarantined": 1})
+    assert (run.status, counts(run)) == (RunStatus.DELIVERING, {"read": 1})  # open while its order waits
     outcome = run.outcomes.get()
-    assert outcome.status == OutcomeStatus.QUARANTINED
+    assert (outcome.status, outcome.error_class) == (OutcomeStatus.RETRYING, "UnresolvedReference")
     assert f"product '{late['sku']}' has not reached Tryton ERP yet" in outcome.error_message
     assert "element 2 of items" in outcome.error_message  # which line, for the person reading it
     assert sales(erp, "WEB-2001") == []
 
     landscape.export(landscape.catalog, "catalog-0002.csv", [late])  # the catalog catches up
     run_once(landscape.catalog)
-    replay = actions.replay(RecordOutcome.objects.filter(pk=outcome.pk))
-    deliver(replay)
+    RecordOutcome.objects.filter(pk=outcome.pk).update(next_attempt_at=timezone.now())  # its next check is due
+    deliver(run)
 
-    replay.refresh_from_db()
-    assert (replay.trigger, replay.status, counts(replay)) == ("replay", RunStatus.SUCCEEDED, {"read": 1, "created": 1})
+    run.refresh_from_db()
+    assert (run.status, counts(run)) == (RunStatus.SUCCEEDED, {"read": 1, "created": 1})
     (sale,) = sales(erp, "WEB-2001")
     assert sale["state"] in DONE
     late_price = Decimal(late["price"])  # no price on the line: Tryton's list price, from the catalog

@@ -17,7 +17,6 @@ def test_admin_pages_open_and_hide_credentials(client_for, personas):
     for url in [
         "/admin/integrations/connector/",
         f"/admin/integrations/connector/{connector.pk}/change/",
-        f"/admin/integrations/connector/{connector.pk}/permissions/",
         "/admin/integrations/flow/",
         f"/admin/integrations/flow/{flow.pk}/change/",
         "/admin/integrations/run/",

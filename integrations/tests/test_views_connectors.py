@@ -162,14 +162,14 @@ def test_blank_credential_keeps_the_stored_one_and_a_new_one_replaces_it(client_
     assert client.post(url("edit", connector), data).status_code == 302
     connector.refresh_from_db()
     assert crypto.decrypt(connector.credentials) == {"secret": WEBHOOK_SECRET}
-    assert not LogEntry.objects.get_for_object(connector).filter(additional_data__action="set_credentials").exists()
+    assert not LogEntry.objects.get_for_object(connector).filter(additional_data__event="credentials.replaced").exists()
 
     new_secret = "another-secret-of-enough-length-42"
     data["credential__secret"] = new_secret
     assert client.post(url("edit", connector), data).status_code == 302
     connector.refresh_from_db()
     assert crypto.decrypt(connector.credentials) == {"secret": new_secret}
-    entry = LogEntry.objects.get_for_object(connector).get(additional_data__action="set_credentials")
+    entry = LogEntry.objects.get_for_object(connector).get(additional_data__event="credentials.replaced")
     assert entry.actor == personas["engineer"] and entry.additional_data["fields"] == ["secret"]
     assert new_secret not in str(entry.changes)
 

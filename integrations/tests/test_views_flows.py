@@ -118,6 +118,13 @@ def test_detail_shows_overview_rules_stage_buttons_and_recent_runs(client_for, p
     assert "Dry run now" in html and "12 read" in html and "3 planned" in html
 
 
+def test_recent_runs_count_what_was_left_alone_too(client_for, personas):
+    flow = make_flow(stage=Stage.LIVE, owner=personas["engineer"])
+    make_run(flow, stage=Stage.LIVE, read=10, created=2, unchanged=7, filtered=1)
+    html = client_for(personas["engineer"]).get(flow.get_absolute_url()).content.decode()
+    assert "10 read" in html and "2 created" in html and "7 unchanged" in html and "1 filtered out" in html
+
+
 def test_promote_follows_the_transitions_and_is_audited(client_for, personas):
     flow = make_flow(owner=personas["engineer"])
     client = client_for(personas["engineer"])

@@ -1,5 +1,16 @@
 """The integration pages, one module per area (habit 10); urls.py imports them from here."""
 
+from .access import (
+    ConnectorAccessGrantView,
+    ConnectorAccessRevokeView,
+    ConnectorAccessView,
+    FlowAccessGrantView,
+    FlowAccessRevokeView,
+    FlowAccessView,
+    SystemAccessGrantView,
+    SystemAccessRevokeView,
+    SystemAccessView,
+)
 from .connectors import (
     ConnectorAdapterFieldsView,
     ConnectorCreateView,
@@ -25,6 +36,9 @@ from .runs import OutcomeDetailView, RunDetailView, RunListView
 from .systems import SystemCreateView, SystemDeleteView, SystemDetailView, SystemListView, SystemUpdateView
 
 __all__ = [
+    "ConnectorAccessGrantView",
+    "ConnectorAccessRevokeView",
+    "ConnectorAccessView",
     "ConnectorAdapterFieldsView",
     "ConnectorCreateView",
     "ConnectorDeleteView",
@@ -35,6 +49,9 @@ __all__ = [
     "DeadLetterDiscardView",
     "DeadLetterListView",
     "DeadLetterReplayView",
+    "FlowAccessGrantView",
+    "FlowAccessRevokeView",
+    "FlowAccessView",
     "FlowCreateView",
     "FlowDeleteView",
     "FlowDetailView",
@@ -47,6 +64,9 @@ __all__ = [
     "OutcomeDetailView",
     "RunDetailView",
     "RunListView",
+    "SystemAccessGrantView",
+    "SystemAccessRevokeView",
+    "SystemAccessView",
     "SystemCreateView",
     "SystemDeleteView",
     "SystemDetailView",

@@ -8,6 +8,8 @@ from django.shortcuts import redirect
 
 from accounts import generic
 
+from ..models import Connector, Flow, System
+
 
 @dataclass
 class KeysetPage:
@@ -51,10 +53,35 @@ class ProtectedDeleteView(generic.ObjectDeleteView):
 
     protected_message = "“{object}” is still in use: {users}."
 
+    def delete(self, request, *args, **kwargs):
+        # Django's DELETE handler deletes without the form: send it the same way as the button's POST.
+        return self.post(request, *args, **kwargs)
+
     def form_valid(self, form):
         try:
             return super().form_valid(form)
         except ProtectedError as exc:
-            users = sorted({str(obj) for obj in exc.protected_objects})[:5]
+            users = in_use_by(self.request.user, exc.protected_objects)
             messages.error(self.request, self.protected_message.format(object=self.object, users=", ".join(users)))
             return redirect(self.object.get_absolute_url())
+
+
+def in_use_by(user, objects, shown: int = 5) -> list[str]:
+    """What keeps an object from being deleted, told without leaking: the names of connectors
+    and flows ``user`` may view, "others you may not see" for the rest (never how many), and
+    only the kind of any other row (runs, record outcomes: their text names records)."""
+    objects = list(objects)
+    names, hidden, kinds = [], False, set()
+    by_model: dict[type, list] = {}
+    for obj in objects:
+        by_model.setdefault(type(obj), []).append(obj)
+    for model, rows in by_model.items():
+        if model in (Connector, Flow, System):
+            visible = set(
+                model.objects.restrict(user, "view").filter(pk__in=[r.pk for r in rows]).values_list("pk", flat=True)
+            )
+            names += sorted(str(r) for r in rows if r.pk in visible)
+            hidden = hidden or len(visible) < len(rows)
+        else:
+            kinds.add(str(model._meta.verbose_name_plural))
+    return [*sorted(names)[:shown], *(["others you may not see"] if hidden else []), *sorted(f"its {k}" for k in kinds)]

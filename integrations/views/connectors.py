@@ -1,7 +1,8 @@
 """Connector pages: list, detail with "Test connection", add/edit with the adapter's own fields, delete.
 
 Credentials are never shown: the detail page says whether they are set and
-when they last changed; the form's credential inputs are always empty.
+when they last changed; the form's credential inputs are always empty, and
+editing asks for a recent sign-in (accounts/reauth.py).
 """
 
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views import View
 
 from accounts import generic
+from accounts.reauth import RecentAuthRequiredMixin
 
 from .. import services
 from ..filtersets import ConnectorFilterSet
@@ -67,8 +69,9 @@ class ConnectorCreateView(ConnectorFormMixin, generic.ObjectCreateView):
     """Saving grants the creator view, change and delete on the new connector (services.save_connector)."""
 
 
-class ConnectorUpdateView(ConnectorFormMixin, generic.ObjectUpdateView):
-    pass
+class ConnectorUpdateView(RecentAuthRequiredMixin, ConnectorFormMixin, generic.ObjectUpdateView):
+    """Asks for the password (or a TOTP code) again when the last sign-in is a few minutes old:
+    this page replaces the credentials, and its settings decide where they are sent."""
 
 
 class ConnectorDeleteView(ProtectedDeleteView):

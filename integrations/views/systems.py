@@ -6,6 +6,7 @@ from ..filtersets import SystemFilterSet
 from ..forms import SystemForm
 from ..models import System
 from ..tables import SystemTable
+from .common import ProtectedDeleteView
 
 
 class SystemListView(generic.ObjectListView):
@@ -29,5 +30,6 @@ class SystemUpdateView(generic.ObjectUpdateView):
     form_class = SystemForm
 
 
-class SystemDeleteView(generic.ObjectDeleteView):
+class SystemDeleteView(ProtectedDeleteView):
     model = System
+    protected_message = "“{object}” still has connectors or imports: {users}. Remove them first."

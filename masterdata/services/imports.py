@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from audit.bulk_changes import audited_update
 from masterdata.choices import IngestResult, JobStatus
 from masterdata.entities import SCHEMAS
 from masterdata.models import ImportJob
@@ -81,8 +82,10 @@ def run_import(job: ImportJob) -> ImportJob:
                         {"row": number, "external_id": external_id, "reason": outcome.source.quarantine_reason}
                     )
             if (number - 1) % PROGRESS_EVERY == 0:
+                # Progress is bookkeeping for the page, not audited; the outcome below is.
                 ImportJob.objects.filter(pk=job.pk).update(processed=number - 1, counts=counts)
-    ImportJob.objects.filter(pk=job.pk).update(
+    audited_update(
+        ImportJob.objects.filter(pk=job.pk),
         status=JobStatus.DONE,
         processed=sum(counts.values()),
         counts=counts,

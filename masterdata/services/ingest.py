@@ -14,7 +14,8 @@ from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, Sou
 
 from .survivorship import refresh_golden
 
-MAX_CANDIDATES = 50  # golden records scored per incoming record, best blocking overlap first
+MAX_CANDIDATES = 50  # best-scoring golden records considered per incoming record
+CANDIDATE_POOL = MAX_CANDIDATES * 4  # golden records scored per incoming record, best blocking overlap first
 
 
 @dataclass
@@ -48,14 +49,20 @@ def candidates_for(entity: str, values: dict, exclude_id: int | None = None) -> 
         .exclude(golden_id=exclude_id)
         .values("golden_id")
         .annotate(shared=Count("id"))
-        .order_by("-shared", "golden_id")[: MAX_CANDIDATES * 4]
+        .order_by("-shared", "golden_id")[:CANDIDATE_POOL]
     )
-    goldens = list(GoldenRecord.objects.filter(pk__in=[row["golden_id"] for row in overlap]))
+    by_id = GoldenRecord.objects.in_bulk([row["golden_id"] for row in overlap])
+    goldens = [by_id[row["golden_id"]] for row in overlap]
     # One vectorized pass over all candidates: the same pairs score_pair would give, one by one.
     pairs = matching.score_pairs(entity, [values] * len(goldens), [g.values for g in goldens])
-    scored = list(zip(goldens, pairs, strict=True))
-    scored.sort(key=lambda pair: pair[1].score, reverse=True)
-    return scored[:MAX_CANDIDATES]
+    return best_candidates(list(zip(goldens, pairs, strict=True)), key=lambda pair: pair.score)
+
+
+def best_candidates(scored: list[tuple], key) -> list[tuple]:
+    """The MAX_CANDIDATES best ``(candidate, score)`` pairs, best first. Equal scores keep their
+    order: the candidate sharing more blocking keys, then the older record (so the batch ingest,
+    which ranks the same way, picks the same ones)."""
+    return sorted(scored, key=lambda pair: key(pair[1]), reverse=True)[:MAX_CANDIDATES]
 
 
 def propose(golden: GoldenRecord, other: GoldenRecord, pair) -> DuplicateCandidate | None:

@@ -1,10 +1,14 @@
 """Choosing each golden value among the source records linked to it."""
 
 from masterdata.choices import SourceStatus, Strategy
+from masterdata.entities import SCHEMAS
 from masterdata.models import GoldenRecord, SourceRecord, SurvivorshipRule
 
+Rules = tuple[SurvivorshipRule | None, dict[str, SurvivorshipRule]]
 
-def _rules(entity: str) -> tuple[SurvivorshipRule | None, dict[str, SurvivorshipRule]]:
+
+def load_rules(entity: str) -> Rules:
+    """The entity's ``(default rule, {field: rule})``: load once to decide many records."""
     rules = list(SurvivorshipRule.objects.filter(entity=entity))
     default = next((r for r in rules if not r.field), None)
     return default, {r.field: r for r in rules if r.field}
@@ -22,10 +26,10 @@ def _rank(source: SourceRecord, value, rule: SurvivorshipRule | None):
     return (len(str(value)), recency)  # MOST_COMPLETE
 
 
-def surviving_values(entity: str, sources: list[SourceRecord]) -> tuple[dict, dict]:
-    """``(values, lineage)`` for a golden record built from ``sources``."""
-    default, per_field = _rules(entity)
-    schema_fields = GoldenRecord(entity=entity).schema.field_names
+def surviving_values(entity: str, sources: list[SourceRecord], rules: Rules | None = None) -> tuple[dict, dict]:
+    """``(values, lineage)`` for a golden record built from ``sources`` (``rules``: from :func:`load_rules`)."""
+    default, per_field = rules or load_rules(entity)
+    schema_fields = SCHEMAS[entity].field_names
     values, lineage = {}, {}
     # A quarantined version of a once-linked record offers nothing: a value cleansing
     # rejected must never reach the golden record.
@@ -42,14 +46,18 @@ def surviving_values(entity: str, sources: list[SourceRecord]) -> tuple[dict, di
 
 
 def refresh_golden(golden: GoldenRecord) -> GoldenRecord:
-    """Recompute a golden record from its linked sources. Values a steward
-    pinned (at merge time) win, and lineage says so."""
-    sources = list(golden.source_records.all())
-    values, lineage = surviving_values(golden.entity, sources)
+    """Recompute a golden record from its linked sources and save it."""
+    recompute(golden, list(golden.source_records.all()))
+    golden.save()
+    return golden
+
+
+def recompute(golden: GoldenRecord, sources: list[SourceRecord], rules: Rules | None = None) -> None:
+    """Set a golden record's values, lineage and display name from ``sources`` (not saved).
+    Values a steward pinned (at merge time) win, and lineage says so."""
+    values, lineage = surviving_values(golden.entity, sources, rules)
     for field, value in golden.pinned.items():
         values[field] = value
         lineage[field] = "steward"
     golden.values, golden.lineage = values, lineage
     golden.display_name = golden.schema.display_name(values)[:255]
-    golden.save()
-    return golden

@@ -2,9 +2,9 @@
 
 import pytest
 from auditlog.models import LogEntry
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import create_token
 from masterdata.choices import CandidateStatus
 from masterdata.models import DuplicateCandidate, GoldenRecord, Merge
 from masterdata.tests.factories import GoldenRecordFactory, candidate_for, customer_pair, golden_with_sources
@@ -74,9 +74,9 @@ def test_candidates_list_open_pairs_with_filters(personas):
 
 def test_steward_merges_with_an_override_by_token_and_it_is_audited(personas):
     older, _newer, candidate = customer_pair()
-    token = Token.objects.create(user=personas["steward"])
+    _token, secret = create_token(personas["steward"], "test")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
     response = client.post(merge_url(candidate), {"choices": {"email": "left"}}, format="json")
 
     assert response.status_code == 201, response.json()

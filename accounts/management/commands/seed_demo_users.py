@@ -3,6 +3,11 @@
 Passwords are random, generated once, and kept in ``$JUNCTION_VAR_DIR/demo-credentials.txt``
 (mode 0600, git-ignored); nothing is hard-coded. The command refuses to run
 unless DJANGO_DEBUG is on, so a production database never gets demo accounts.
+
+Administrators must use two-factor authentication, the demo's too: ``admin``
+gets an authenticator-app key, also random and generated once, kept in
+``$JUNCTION_VAR_DIR/demo-totp.txt``. Add it to an app, or print the current code
+with ``make demo-code`` (``manage.py demo_totp``).
 """
 
 import os
@@ -13,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts import two_factor
 from accounts.roles import STAFF_ROLES, Role
 
 DEMO_USERS = {
@@ -26,6 +32,29 @@ DEMO_USERS = {
 
 def credentials_path():
     return settings.VAR_DIR / "demo-credentials.txt"
+
+
+def totp_path():
+    return settings.VAR_DIR / "demo-totp.txt"
+
+
+def read_totp_keys(path) -> dict[str, str]:
+    """``{username: hex key}`` of the demo's authenticator-app keys."""
+    return read_credentials(path)
+
+
+def ensure_totp(user, keys: dict[str, str]) -> None:
+    """A confirmed TOTP device for ``user``, its key kept in demo-totp.txt.
+
+    A device the person set up again on the Security page wins over the file.
+    """
+    device = two_factor.totp_device(user)
+    if device is None:
+        device = two_factor.start_setup(user)
+        device.key = keys.get(user.username, device.key)
+        device.confirmed = True
+        device.save()
+    keys[user.username] = device.key
 
 
 def read_credentials(path) -> dict[str, str]:
@@ -49,6 +78,7 @@ class Command(BaseCommand):
             raise CommandError("Demo users are for local development only: set DJANGO_DEBUG=1 to create them.")
         path = credentials_path()
         credentials = read_credentials(path)
+        keys = read_totp_keys(totp_path())
         User = get_user_model()
         for username, role in DEMO_USERS.items():
             user, created = User.objects.get_or_create(
@@ -60,8 +90,16 @@ class Command(BaseCommand):
             user.is_staff = role in STAFF_ROLES
             user.save()
             user.groups.set([Group.objects.get(name=role.value)])
+            if two_factor.requires_two_factor(user):
+                ensure_totp(user, keys)
         write_credentials(path, credentials)
+        write_credentials(totp_path(), keys)
         self.stdout.write("Demo users (one per role):")
         for username, role in DEMO_USERS.items():
             self.stdout.write(f"  {username:<10} {role.value}")
         self.stdout.write(f"Their passwords are in {path} (generated once, readable only by you).")
+        for username in keys:
+            self.stdout.write(
+                f"{username} also needs a code from an authenticator app (Administrators must use 2FA): "
+                f"`make demo-code` prints the current one (key in {totp_path()})."
+            )

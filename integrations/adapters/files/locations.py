@@ -22,6 +22,8 @@ from typing import Any, BinaryIO
 
 import paramiko
 
+from integrations import outbound
+
 from ..errors import AdapterError, PermanentError, TransientError
 from .schema import LocationType, fingerprints, resolve_local
 
@@ -192,7 +194,7 @@ class SftpLocation(Location):
             return self.where
         what = f"Connecting to {self.host}:{self.port}"
         with guard(what):
-            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            sock = outbound.connect_tcp(self.host, self.port, timeout=self.timeout)
         transport = paramiko.Transport(sock)
         transport.banner_timeout = transport.auth_timeout = self.timeout
         try:

@@ -17,6 +17,8 @@ from django.conf import settings as django_settings
 from django.db import models
 from rest_framework import serializers
 
+from integrations import outbound
+
 FINGERPRINT_RE = re.compile(r"SHA256:([A-Za-z0-9+/]{43})=?")
 TEMPLATE_FIELDS = {"entity", "run", "batch", "timestamp", "ext"}
 DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t"}
@@ -182,7 +184,13 @@ class FilesSettingsSerializer(serializers.Serializer):
     """Where the files are (a local folder or an SFTP server) and, per entity, how they look."""
 
     location = serializers.ChoiceField(choices=LocationType.choices, default=LocationType.LOCAL)
-    host = serializers.CharField(required=False, allow_blank=True, default="", help_text="SFTP server host name.")
+    host = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[outbound.validate_host],
+        help_text="SFTP server host name.",
+    )
     port = serializers.IntegerField(default=22, min_value=1, max_value=65535)
     username = serializers.CharField(required=False, allow_blank=True, default="")
     host_key_fingerprint = serializers.CharField(

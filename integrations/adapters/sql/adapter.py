@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from rest_framework import serializers
+
+from integrations import outbound
 
 from ..base import Adapter, Check, OutRecord, Page, SourceRecord, WriteResult, validate
 from ..errors import AdapterError, PermanentError, TransientError
@@ -60,7 +63,7 @@ class SqlAdapter(Adapter):
 
     @cached_property
     def engine(self) -> sa.Engine:
-        return sa.create_engine(
+        engine = sa.create_engine(
             self.dialect.url(self.settings, self.credentials.get("password", "")),
             connect_args=self.dialect.connect_args(self.settings),
             pool_pre_ping=True,
@@ -68,6 +71,28 @@ class SqlAdapter(Adapter):
             max_overflow=2,
             hide_parameters=True,  # record values stay out of error messages and logs
         )
+        if self.dialect.networked:
+            sa.event.listen(engine, "do_connect", self._connect_checked)
+        return engine
+
+    def _connect_checked(self, dialect, record, cargs, cparams):
+        """Every new database connection through the outbound policy (integrations/outbound.py):
+        the host's addresses are checked, the driver connects to those, and the address it
+        reached is checked again before the connection is used."""
+        host = self.settings["host"]
+        try:
+            found = outbound.checked_addresses(host, cparams.get("port"))
+        except socket.gaierror as exc:
+            raise TransientError(f"{self.dialect.label}: host name {host} not found ({exc.strerror}).") from None
+        self.dialect.pin(cparams, [str(address) for address, _ in found])
+        connection = dialect.connect(*cargs, **cparams)
+        try:
+            if peer := self.dialect.peer(connection):
+                outbound.check_peer(host, peer)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
     def close(self) -> None:
         if "engine" in self.__dict__:
@@ -258,7 +283,7 @@ class SqlAdapter(Adapter):
                 conn.exec_driver_sql("SELECT 1")
                 version = ".".join(map(str, conn.dialect.server_version_info or ()))
                 label = "MariaDB" if getattr(conn.dialect, "is_mariadb", False) else self.dialect.label
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, AdapterError) as exc:
             return [Check("Connect", False, self._error(exc).message)]
         where = self.settings.get("path") or f"{self.settings['host']}/{self.settings['database']}"
         checks = [Check("Connect", True, f"{label} {version} at {where}")]

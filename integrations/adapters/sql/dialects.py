@@ -30,9 +30,17 @@ class SqlDialect:
     defaults: ClassVar[dict[str, Any]] = {}
     max_params: ClassVar[int] = 30000  # bound values per statement
     naive_utc: ClassVar[bool] = False  # store aware datetimes as naive UTC
+    networked: ClassVar[bool] = True  # connects to a host (the outbound policy applies)
 
     def url(self, settings: dict, password: str) -> sa.URL:
         raise NotImplementedError
+
+    def pin(self, cparams: dict, addresses: list[str]) -> None:
+        """Make the driver connect to ``addresses`` (checked by the outbound policy), not resolve the host again."""
+
+    def peer(self, connection: Any) -> str | None:
+        """The address the DBAPI connection actually reached."""
+        return None
 
     def connect_args(self, settings: dict) -> dict:
         return {**self.defaults, **settings.get("options", {})}
@@ -108,6 +116,14 @@ class PostgresDialect(SqlDialect):
             port=settings.get("port") or 5432,
             database=settings["database"],
         )
+
+    def pin(self, cparams, addresses):
+        # libpq connects to hostaddr and keeps host for TLS verification; one host entry per address.
+        cparams["host"] = ",".join([cparams["host"]] * len(addresses))
+        cparams["hostaddr"] = ",".join(addresses)
+
+    def peer(self, connection):
+        return connection.info.hostaddr
 
     def connect_args(self, settings):
         args = super().connect_args(settings)
@@ -210,6 +226,15 @@ class MysqlDialect(SqlDialect):
             database=settings["database"],
         )
 
+    def pin(self, cparams, addresses):
+        # PyMySQL checks the certificate against the host it connects to: with
+        # ssl_verify_identity the name stays, and only the peer check applies.
+        if not cparams.get("ssl_verify_identity"):
+            cparams["host"] = addresses[0]
+
+    def peer(self, connection):
+        return connection._sock.getpeername()[0]  # PyMySQL has no public accessor for it
+
     def connect_args(self, settings):
         args = super().connect_args(settings)
         # TIMESTAMP columns read and write as UTC, like naive datetimes we send.
@@ -261,6 +286,7 @@ class SqliteDialect(SqlDialect):
     """``ON CONFLICT … DO UPDATE … WHERE IS NOT``; keys read just before tell insert from update."""
 
     key, label = "sqlite", "SQLite"
+    networked = False
     required = ("path",)
     options = {"timeout": float}  # seconds to wait for another writer's lock
     defaults = {"timeout": 5}

@@ -12,6 +12,8 @@ import re
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from integrations import outbound
+
 from .dialects import DIALECTS
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -124,7 +126,7 @@ class SqlSettingsSerializer(serializers.Serializer):
     def validate_host(self, value):
         if not HOST.fullmatch(value):
             raise serializers.ValidationError(_("Give a host name or an IP address."))
-        return value
+        return outbound.validate_host(value, self)
 
     def validate_entities(self, value):
         if bad := [name for name in value if not ENTITY_NAME.fullmatch(name)]:

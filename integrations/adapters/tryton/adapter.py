@@ -20,6 +20,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from integrations.outbound import http_transport
+
 from ..base import Adapter, Check, OutRecord, Page, WriteResult, validate
 from ..errors import AdapterError, PermanentError
 from ..registry import register
@@ -83,6 +85,7 @@ class TrytonAdapter(Adapter):
             secrets["password"],
             timeout=self.options["timeout"],
             context={"company": company, "companies": [company]} if company else None,
+            transport=http_transport(),
         )
         self.lookups = Lookups.for_client(self.client)
 

@@ -116,6 +116,9 @@ def error_from_answer(method: str, error: Any) -> Exception:
 class TrytonClient:
     """JSON-RPC calls to one Tryton database as one user; see the module docstring.
 
+    ``transport``: the httpx transport to connect through; the adapter passes
+    the outbound policy's (this module stays free of Django for the demo).
+
     ``calls`` counts the HTTP requests sent, logins included (tests assert on it).
     """
 
@@ -128,6 +131,7 @@ class TrytonClient:
         *,
         timeout: float = 30.0,
         context: dict[str, Any] | None = None,
+        transport: httpx.BaseTransport | None = None,
     ):
         self.url = url.rstrip("/")
         self.database = database
@@ -138,6 +142,10 @@ class TrytonClient:
         self.http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"User-Agent": USER_AGENT, "Content-Type": "application/json"},
+            # The adapter passes the outbound policy's transport (integrations/outbound.py);
+            # proxies from the environment would hide the destination from it.
+            transport=transport,
+            trust_env=transport is None,
         )
         self.session: tuple[int, str] | None = None  # (user id, session key)
         self._context: dict[str, Any] | None = None

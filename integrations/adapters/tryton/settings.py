@@ -6,7 +6,7 @@ import re
 
 from rest_framework import serializers
 
-from ..rest import HttpUrlField
+from integrations.outbound import UrlField
 
 DATABASE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}")
 
@@ -14,7 +14,7 @@ DATABASE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}")
 class TrytonSettingsSerializer(serializers.Serializer):
     """Where the Tryton server is and how much to send per call."""
 
-    url = HttpUrlField(help_text="The server's address without the database, e.g. https://erp.example.com:8000")
+    url = UrlField(help_text="The server's address without the database, e.g. https://erp.example.com:8000")
     database = serializers.CharField(max_length=63, help_text="The Tryton database name")
     timeout = serializers.FloatField(default=30, min_value=1, max_value=600, help_text="Seconds per call")
     batch_size = serializers.IntegerField(

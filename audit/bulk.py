@@ -1,0 +1,261 @@
+"""Bulk writes that stay in the audit trail: the rows, and the entries django-auditlog's signals never see.
+
+``bulk_create`` and ``bulk_update`` send no ``post_save``, so auditlog writes
+nothing for them. Code that writes in bulk calls these helpers with the same
+instances, and gets the entries auditlog would have written one by one: the
+same content type, object pk, representation, action and ``changes`` (from
+auditlog's own ``model_instance_diff``), the actor and correlation id of
+whatever runs now, in one ``INSERT``. Models auditlog does not track (see
+``AUDITLOG_EXCLUDE_TRACKING_MODELS``) get no entry, as with ``save()``.
+
+Each entry goes through ``pre_save`` before the insert and ``post_save`` after
+it, so whatever fills or seals a LogEntry saved one by one (auditlog's actor
+context, the worker's correlation context, the hash chain) fills and seals
+these too.
+
+``bulk_insert`` and ``bulk_update`` are the ORM's ``bulk_create`` and
+``bulk_update`` made cheap on PostgreSQL, for pages of hundreds of rows with
+JSON columns: Django 5.2 sends a bulk insert as UNNEST arrays whose elements
+psycopg quotes one by one with a regular expression (every ``"`` of every JSON
+value), and a bulk update as one CASE per column and row. Here the rows travel
+as one JSON document that ``jsonb_to_recordset`` unpacks on the server (as the
+sync engine's outbox does). Other databases take the ORM's path.
+"""
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+
+from auditlog import get_logentry_model
+from auditlog.cid import get_cid
+from auditlog.context import auditlog_disabled
+from auditlog.diff import get_field_value, get_fields_in_model, model_instance_diff
+from auditlog.registry import auditlog
+from auditlog.signals import post_log, pre_log
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, router
+from django.db.models import DateField, JSONField
+from django.db.models.signals import post_save, pre_save
+from django.utils.encoding import smart_str
+
+
+def log_bulk_create(instances: Iterable, *, actor=None, cid: str | None = None) -> list:
+    """Write a CREATE entry for each saved instance (call it after ``bulk_create``)."""
+    LogEntry = get_logentry_model()
+    return _write([(None, instance) for instance in instances], LogEntry.Action.CREATE, actor, cid)
+
+
+def log_bulk_update(
+    pairs: Iterable[tuple], *, fields: Sequence[str] | Mapping | None = None, actor=None, cid: str | None = None
+) -> list:
+    """Write an UPDATE entry for each ``(before, after)`` pair whose tracked fields changed.
+
+    ``before`` is a copy of the instance as it was loaded (``copy.copy`` before
+    changing it), ``after`` the instance as written by ``bulk_update``;
+    ``fields``: the fields it wrote (as ``save(update_fields=...)`` tells
+    auditlog), or ``{model: fields}`` when the pairs are of several models.
+    """
+    LogEntry = get_logentry_model()
+    return _write(list(pairs), LogEntry.Action.UPDATE, actor, cid, fields)
+
+
+def _write(pairs: Sequence[tuple], action: int, actor, cid: str | None, fields=None) -> list:
+    if _disabled() or not pairs:
+        return []
+    LogEntry = get_logentry_model()
+    cid = cid or get_cid()
+    json_changes = settings.AUDITLOG_STORE_JSON_CHANGES
+    drafts = []  # (entry, instance, before, changes, pre_log results)
+    differs = {}  # model -> its diff function
+    for before, after in pairs:
+        model = type(after)
+        if not auditlog.contains(model):
+            continue
+        vetoes = pre_log.send(model, instance=after, action=action)
+        if any(result is False for _, result in vetoes):
+            continue
+        if model not in differs:
+            written = fields.get(model) if isinstance(fields, Mapping) else fields
+            differs[model] = _differ(after, before is None, json_changes, written)
+        changes = differs[model](before, after)
+        if not changes:
+            continue  # auditlog skips an empty change too
+        entry = _entry(LogEntry, after, action, changes, actor, cid)
+        drafts.append((entry, after, before, changes, vetoes))
+    if not drafts:
+        return []
+    using = router.db_for_write(LogEntry)
+    for entry, *_ in drafts:
+        pre_save.send(LogEntry, instance=entry, raw=False, using=using, update_fields=None)
+    entries = bulk_insert([entry for entry, *_ in drafts])
+    for entry, after, before, changes, vetoes in drafts:
+        post_save.send(LogEntry, instance=entry, created=True, raw=False, using=using, update_fields=None)
+        post_log.send(
+            type(after),
+            instance=after,
+            instance_old=before,
+            action=action,
+            error=None,
+            pre_log_results=vetoes,
+            changes=changes,
+            log_entry=entry,
+            log_created=True,
+            use_json_for_changes=json_changes,
+        )
+    return entries
+
+
+def _differ(sample, creating: bool, json_changes: bool, fields_to_check=None):
+    """``model_instance_diff`` for instances of ``sample``'s model. For creates without masked fields,
+    the same result cheaper: auditlog picks the fields and reads the "before" side (always its
+    text for a missing value, as there is no old instance) per call; here once per model."""
+    tracked = auditlog.get_model_fields(type(sample))
+    if not creating or json_changes or tracked["mask_fields"]:
+        return lambda before, after: model_instance_diff(
+            before, after, fields_to_check=fields_to_check, use_json_for_changes=json_changes
+        )
+    # The field selection of model_instance_diff(None, new), in its order.
+    fields = set(get_fields_in_model(sample))
+    if tracked["include_fields"]:
+        fields = [f for f in fields if f.name in tracked["include_fields"]]
+    if tracked["exclude_fields"]:
+        fields = [f for f in fields if f.name not in tracked["exclude_fields"]]
+    missing = [(f, get_field_value(None, f)) for f in fields]
+
+    def created(_before, after) -> dict | None:
+        diff = {}
+        for field, old in missing:
+            new = get_field_value(after, field)
+            if old != new:
+                diff[field.name] = (smart_str(old), smart_str(new))
+        return diff or None
+
+    return created
+
+
+def _entry(LogEntry, instance, action: int, changes: dict, actor, cid: str | None):
+    """The LogEntry auditlog's ``log_create`` would build for ``instance``."""
+    pk = instance.pk
+    entry = LogEntry(
+        content_type=ContentType.objects.get_for_model(instance),
+        object_pk=smart_str(pk),
+        object_id=pk if isinstance(pk, int) else None,
+        object_repr=smart_str(instance),
+        serialized_data=LogEntry.objects._get_serialized_data_or_none(instance),
+        action=action,
+        changes=changes,
+        cid=cid,
+    )
+    additional = getattr(instance, "get_additional_data", None)
+    if callable(additional):
+        entry.additional_data = additional()
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        entry.actor, entry.actor_email = actor, getattr(actor, "email", None)
+    return entry
+
+
+def _disabled() -> bool:
+    try:
+        return auditlog_disabled.get()
+    except LookupError:
+        return False
+
+
+# --- the rows ------------------------------------------------------------------------------------
+
+
+def bulk_insert(objs: list) -> list:
+    """``bulk_create`` of instances of one model; each gets its primary key (from the table's
+    sequence on PostgreSQL) and its ``auto_now``/``auto_now_add`` values, as with the ORM.
+    The instances either all have a primary key or none has."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        return model.objects.bulk_create(objs)
+    pk = model._meta.pk
+    numbered = objs[0].pk is not None
+    if any((obj.pk is not None) != numbered for obj in objs):
+        raise ValueError("bulk_insert: give every instance a primary key, or none")
+    fields = [f for f in model._meta.concrete_fields if numbered or f is not pk]
+    rows = [{f.column: _plain(f, f.pre_save(obj, True)) for f in fields} for obj in objs]
+    template = "INSERT INTO {table} ({columns}) SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({shape})"
+    ids = _execute_rows(template if numbered else f"{template} RETURNING {_quote(pk.column)}", model, fields, rows)
+    # The rows are inserted in the document's order, each taking the sequence's next value: the
+    # returned ids sorted are the objects' ids in order, whatever order RETURNING lists them in.
+    for obj, new_id in zip(objs, sorted(ids) if not numbered else [o.pk for o in objs], strict=True):
+        obj.pk = new_id
+        obj._state.adding, obj._state.db = False, connection.alias
+    return objs
+
+
+def bulk_update(objs: list, names: list[str]) -> None:
+    """``bulk_update(objs, names)`` of instances of one model (values as set on the instances)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, names)
+        return
+    pk = model._meta.pk
+    fields = [pk, *(model._meta.get_field(name) for name in names)]
+    rows = [{f.column: _plain(f, getattr(obj, f.attname)) for f in fields} for obj in objs]
+    assignments = ", ".join(f"{_quote(f.column)} = r.{_quote(f.column)}" for f in fields[1:])
+    key = _quote(pk.column)
+    template = f"UPDATE {{table}} AS t SET {assignments} FROM jsonb_to_recordset(%s::jsonb) AS r({{shape}})"  # noqa: S608 - the model's names
+    _execute_rows(
+        f"{template} WHERE t.{key} = r.{key}",
+        model,
+        fields,
+        rows,
+    )
+
+
+def reserve_ids(model, count: int) -> list[int]:
+    """``count`` primary keys for rows of ``model`` this transaction will insert, in increasing order.
+
+    PostgreSQL hands them out of the table's sequence. SQLite has none, but a
+    writing transaction holds the database's only write lock (``BEGIN
+    IMMEDIATE``) until its rows are in, so ids past the highest ever used are free.
+    """
+    if count <= 0:
+        return []
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+        highest = f"SELECT max({_quote(column)}) FROM {_quote(table)}"  # noqa: S608 - the model's names
+        sql = f"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), coalesce(({highest}), 0))"  # noqa: S608
+        cursor.execute(sql, [table])
+        start = cursor.fetchone()[0] + 1
+    return list(range(start, start + count))
+
+
+def _execute_rows(template: str, model, fields, rows: list[dict]) -> list:
+    columns = ", ".join(_quote(f.column) for f in fields)
+    shape = ", ".join(f"{_quote(f.column)} {f.db_type(connection)}" for f in fields)
+    sql = template.format(table=_quote(model._meta.db_table), columns=columns, shape=shape)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
+        return [row[0] for row in cursor.fetchall()] if cursor.description else []
+
+
+def _plain(field, value):
+    """A column's value as JSON for ``jsonb_to_recordset`` (JSON columns stay nested documents)."""
+    if value is None or isinstance(field, JSONField):
+        return value
+    if type(value) in (str, int, float, bool) and not isinstance(field, DateField):  # already what the column takes
+        return value
+    value = field.get_db_prep_save(value, connection)
+    if isinstance(value, datetime | date):
+        return value.isoformat()  # full precision: DjangoJSONEncoder would cut microseconds
+    return value
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)

@@ -1,0 +1,239 @@
+"""One page of a batch ingest in memory: what it loads in a few queries, and the state decisions update.
+
+Golden records are identified by a *key*: the primary key of a stored one,
+``NEW_KEY + n`` for the n-th created in this page. New keys sort after every
+stored one, in creation order, as their primary keys will: ties between
+candidates go to the older record in both paths.
+"""
+
+import copy
+
+from audit.bulk import reserve_ids
+from masterdata import cleansing, matching
+from masterdata.models import BlockingKey, GoldenRecord, SourceRecord
+
+from .ingest import CANDIDATE_POOL, payload_hash
+from .pair_scores import PairScores, ValueTable, blocking_keys_many
+from .survivorship import load_rules
+
+NEW_KEY = 1 << 62
+
+
+class Page:
+    """The records of one ``ingest_many`` call and the master data they touch."""
+
+    def __init__(self, system, entity: str, items: list[tuple[str, dict]], locale: str):
+        self.system, self.entity, self.items, self.locale = system, entity, items, locale
+        self.rules = load_rules(entity)
+        self.table = ValueTable()
+        self.scores = PairScores(entity, self.table)
+        self.sources: dict[str, SourceRecord] = {}  # external id -> its record, stored or new
+        self.by_pk: dict[int, SourceRecord] = {}  # the page's stored source records
+        self.links: dict[str, int] = {}  # external id -> golden key (the xref)
+        self.goldens: dict[int, GoldenRecord] = {}
+        self.new_goldens: list[GoldenRecord] = []
+        self.new_sources: list[SourceRecord] = []
+        self.source_before: dict[int, SourceRecord] = {}  # pk -> as loaded, for changed stored records
+        self.golden_before: dict[int, GoldenRecord] = {}
+        self.golden_keys: dict[int, set[str]] = {}  # golden key -> all its blocking keys, once they changed
+        self.proposals: list[tuple] = []  # (DuplicateCandidate, new golden key, other golden key, scored pair)
+        self.index: dict[str, set[int]] = {}  # blocking key of the page -> golden keys holding it
+        self._indexed: dict[int, set[str]] = {}  # golden key -> the page's blocking keys it holds
+        self._value_ids: dict[int, int] = {}  # golden key -> value id of its current values
+        self._key_cache: dict[int, set[str]] = {}  # value id -> blocking keys
+        self._members: dict[int, list[SourceRecord]] = {}
+        self._reserved: list[int] = []
+        self._stale: set[int] = set()  # golden keys whose values changed since the index was updated
+        self.union: set[str] = set()
+
+    @classmethod
+    def load(cls, system, entity: str, items: list[tuple[str, dict]], locale: str) -> "Page":
+        page = cls(system, entity, items, locale)
+        page._load_sources()
+        page._cleanse()
+        page.load_goldens(set(page.links.values()))
+        page._prepare_matching()
+        return page
+
+    # --- loading -------------------------------------------------------------------------------
+
+    def _load_sources(self) -> None:
+        ids = {external_id for external_id, _ in self.items}
+        stored = SourceRecord.objects.select_for_update().filter(
+            system=self.system, entity=self.entity, external_id__in=ids
+        )
+        for source in stored.order_by("pk"):  # locked in one order: two pages never deadlock
+            source.system = self.system  # its audit entry names the system without a query
+            self.sources[source.external_id] = self.by_pk[source.pk] = source
+            if source.golden_id:
+                self.links[source.external_id] = source.golden_id
+
+    def _cleanse(self) -> None:
+        """Cleanse what changed and find which records will look for candidates, replaying
+        the page's order: a record sent twice is unchanged the second time."""
+        last = {external_id: source.payload_hash for external_id, source in self.sources.items()}
+        linked, done = set(self.links), {}
+        self.digests = [payload_hash(payload) for _, payload in self.items]
+        self.cleaned: list = [None] * len(self.items)
+        self.matches: list[int] = []  # positions of records that will look for candidates
+        new = 0
+        for i, (external_id, payload) in enumerate(self.items):
+            digest = self.digests[i]
+            if last.get(external_id) == digest:
+                continue
+            new += external_id not in last
+            last[external_id] = digest
+            if digest not in done:
+                done[digest] = cleansing.cleanse(self.entity, payload, locale=self.locale or None)
+            self.cleaned[i] = done[digest]
+            if not self.cleaned[i].errors and external_id not in linked:
+                self.matches.append(i)
+                linked.add(external_id)
+        self._reserved = reserve_ids(SourceRecord, new)[::-1]
+        changing = {self.links[ext] for i, (ext, _) in enumerate(self.items) if self.cleaned[i] and ext in self.links}
+        self._load_members(changing)
+
+    def load_goldens(self, keys) -> None:
+        """Stored golden records not loaded yet, in one query."""
+        missing = [key for key in keys if key not in self.goldens and key < NEW_KEY]
+        for pk, golden in GoldenRecord.objects.in_bulk(missing).items():
+            self.goldens[pk] = golden
+            self._value_ids[pk] = self.table.id(golden.values)
+
+    def _load_values(self, keys) -> None:
+        """Only the values of stored golden records that are candidates: most are scored, never changed."""
+        missing = [key for key in keys if key not in self._value_ids and key < NEW_KEY]
+        for pk, values in GoldenRecord.objects.filter(pk__in=missing).values_list("pk", "values"):
+            self._value_ids[pk] = self.table.id(values)
+
+    def _load_members(self, keys) -> None:
+        """The source records of stored golden records (the page's own instances where loaded)."""
+        keys = [key for key in keys if key not in self._members and key < NEW_KEY]
+        for key in keys:
+            self._members[key] = []
+        for source in SourceRecord.objects.filter(golden_id__in=keys):
+            self._members[source.golden_id].append(self.by_pk.get(source.pk, source))
+
+    def _prepare_matching(self) -> None:
+        """Blocking keys of every record, the stored golden records holding them, and the
+        scores of every pair a decision is likely to need, each in one pass."""
+        values = [self.cleaned[i].values for i in self.matches]
+        self.record_value_ids = {i: self.table.id(v) for i, v in zip(self.matches, values, strict=True)}
+        would_be = {i: self.table.id(_alone(v)) for i, v in zip(self.matches, values, strict=True)}
+        ids = sorted({*self.record_value_ids.values(), *would_be.values()})
+        keys = blocking_keys_many(self.entity, [self.table.rows[v] for v in ids])
+        self._key_cache.update(zip(ids, keys, strict=True))
+        self.record_keys = {i: self._key_cache[self.record_value_ids[i]] for i in self.matches}
+        self.union = set().union(*self.record_keys.values())
+        holders = BlockingKey.objects.filter(
+            key__in=self.union, golden__entity=self.entity, golden__merged_into__isnull=True
+        ).values_list("key", "golden_id")
+        for key, golden in holders:
+            self.index.setdefault(key, set()).add(golden)
+            self._indexed.setdefault(golden, set()).add(key)
+        pools = {i: pool(self.record_keys[i], self.index) for i in self.matches}
+        self._load_values({golden for found in pools.values() for golden in found})
+        stored = [(g, (self.record_value_ids[i], self._value_ids[g])) for i, found in pools.items() for g in found]
+        self.scores.score_all([pair for _, pair in stored] + self._pairs_within_page(would_be))
+        # The stored golden records a record may link to: their source records decide their new values.
+        link = matching.thresholds(self.entity).link
+        likely = {g for g, pair in stored if self.scores.score(pair) >= link}
+        self.load_goldens(likely)
+        self._load_members(likely)
+
+    def _pairs_within_page(self, would_be: dict[int, int]) -> list[tuple[int, int]]:
+        """Each record against the earlier records of the page, as the golden records they would create."""
+        index: dict[str, set[int]] = {}
+        pairs = []
+        for i in self.matches:
+            pairs += [(self.record_value_ids[i], would_be[j]) for j in pool(self.record_keys[i], index)]
+            for key in self._key_cache[would_be[i]] & self.union:
+                index.setdefault(key, set()).add(i)
+        return pairs
+
+    # --- the state decisions read and change ---------------------------------------------------
+
+    def golden(self, key: int) -> GoldenRecord:
+        if key not in self.goldens:
+            self.load_goldens([key])
+        return self.goldens[key]
+
+    def golden_of(self, external_id: str) -> GoldenRecord | None:
+        key = self.links.get(external_id)
+        return None if key is None else self.golden(key)
+
+    def value_id_of(self, key: int) -> int:
+        if key not in self._value_ids:
+            self.golden(key)
+        return self._value_ids[key]
+
+    def members(self, key: int) -> list[SourceRecord]:
+        if key not in self._members:
+            self._load_members([key])
+        return self._members[key]
+
+    def attach(self, external_id: str, key: int) -> None:
+        self.members(key).append(self.sources[external_id])
+        self.links[external_id] = key
+
+    def new_golden(self) -> int:
+        key = NEW_KEY + len(self.new_goldens)
+        golden = GoldenRecord(entity=self.entity, display_name="", values={})
+        self.goldens[key], self._members[key] = golden, []
+        self.new_goldens.append(golden)
+        return key
+
+    def new_source(self, external_id: str) -> SourceRecord:
+        # Its primary key is reserved now: golden records' lineage names it before it is written.
+        source = SourceRecord(pk=self._reserved.pop(), system=self.system, entity=self.entity, external_id=external_id)
+        self.sources[external_id] = source
+        self.new_sources.append(source)
+        return source
+
+    def remember_before(self, key: int) -> None:
+        if key < NEW_KEY and key not in self.golden_before:
+            self.golden_before[key] = copy.copy(self.goldens[key])
+
+    def remember_before_source(self, source: SourceRecord) -> None:
+        if source.pk in self.by_pk and source.pk not in self.source_before:
+            self.source_before[source.pk] = copy.copy(source)
+
+    def reindex(self, key: int) -> None:
+        """``index_golden`` in memory: the golden record's keys follow its values. Deferred until
+        a lookup needs the index (:meth:`flush_index`), so many changed records share one pass."""
+        value_id = self.table.id(self.goldens[key].values)
+        if self._value_ids.get(key) != value_id:
+            self._value_ids[key] = value_id
+            self._stale.add(key)
+
+    def flush_index(self) -> None:
+        """Compute the blocking keys of the golden records changed since the last lookup, in one pass."""
+        if not self._stale:
+            return
+        todo = sorted({self._value_ids[key] for key in self._stale} - set(self._key_cache))
+        self._key_cache.update(
+            zip(todo, blocking_keys_many(self.entity, [self.table.rows[v] for v in todo]), strict=True)
+        )
+        for key in self._stale:
+            keys = self.golden_keys[key] = self._key_cache[self._value_ids[key]]
+            for old in self._indexed.get(key, set()) - keys:
+                self.index[old].discard(key)
+            self._indexed[key] = keys & self.union
+            for fresh in self._indexed[key]:
+                self.index.setdefault(fresh, set()).add(key)
+        self._stale.clear()
+
+
+def pool(keys: set[str], index: dict[str, set[int]]) -> list[int]:
+    """The CANDIDATE_POOL entries of ``index`` sharing most of ``keys``, then the oldest."""
+    shared: dict[int, int] = {}
+    for key in keys:
+        for found in index.get(key, ()):
+            shared[found] = shared.get(found, 0) + 1
+    return [found for _, found in sorted((-count, found) for found, count in shared.items())[:CANDIDATE_POOL]]
+
+
+def _alone(values: dict) -> dict:
+    """The values of a golden record made of this one record (survivorship with a single source):
+    a guess that only decides what is scored ahead; a wrong one costs a later scoring pass."""
+    return {field: (None if value in (None, "") else value) for field, value in values.items()}

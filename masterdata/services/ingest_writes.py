@@ -1,0 +1,73 @@
+"""The writes of a batch ingest: a handful of bulk statements per page, each change in the audit trail."""
+
+from django.utils import timezone
+
+from audit.bulk import bulk_insert, bulk_update, log_bulk_create, log_bulk_update
+from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, SourceRecord
+
+SOURCE_FIELDS = [
+    "payload",
+    "payload_hash",
+    "locale",
+    "values",
+    "errors",
+    "changes",
+    "warnings",
+    "received_at",
+    "status",
+    "golden",
+]
+GOLDEN_FIELDS = ["values", "lineage", "display_name", "updated"]
+
+
+def write_page(page, *, actor=None, cid: str | None = None) -> None:
+    """Write what the page's decisions changed, in the caller's transaction."""
+    bulk_insert(page.new_goldens)
+    for external_id, key in page.links.items():
+        page.sources[external_id].golden = page.goldens[key]  # the xref, now that every golden has its id
+    bulk_insert(page.new_sources)
+    changed_sources = [(page.source_before[pk], page.by_pk[pk]) for pk in page.source_before]
+    bulk_update([after for _, after in changed_sources], SOURCE_FIELDS)
+    changed_goldens = [
+        (before, page.goldens[key]) for key, before in page.golden_before.items() if _differs(before, page.goldens[key])
+    ]
+    now = timezone.now()
+    for _, golden in changed_goldens:
+        golden.updated = now
+    bulk_update([after for _, after in changed_goldens], GOLDEN_FIELDS)
+    _write_keys(page)
+    candidates = _candidates(page)
+    bulk_insert(candidates)
+    log_bulk_create([*page.new_goldens, *page.new_sources, *candidates], actor=actor, cid=cid)
+    written = {SourceRecord: SOURCE_FIELDS, GoldenRecord: GOLDEN_FIELDS}
+    log_bulk_update([*changed_sources, *changed_goldens], fields=written, actor=actor, cid=cid)
+
+
+def _differs(before: GoldenRecord, after: GoldenRecord) -> bool:
+    # An unchanged golden record is not written: no empty audit entry, no "updated" that means nothing.
+    return any(getattr(before, name) != getattr(after, name) for name in GOLDEN_FIELDS[:-1])
+
+
+def _write_keys(page) -> None:
+    """``index_golden`` for every golden record whose values changed: its keys replaced."""
+    page.flush_index()
+    BlockingKey.objects.filter(golden_id__in=[page.goldens[key].pk for key in page.golden_keys]).delete()
+    bulk_insert(
+        [
+            BlockingKey(golden_id=page.goldens[key].pk, key=value)
+            for key, values in page.golden_keys.items()
+            for value in sorted(values)
+        ]
+    )
+
+
+def _candidates(page) -> list[DuplicateCandidate]:
+    """The page's review candidates, each pair stored once with the lower id on the left."""
+    explained = page.scores.explain([pair for *_, pair in page.proposals])
+    page.load_goldens({other for _, _, other, _ in page.proposals})  # the entries name both records
+    out = []
+    for (candidate, new_key, other_key, _), pair in zip(page.proposals, explained, strict=True):
+        left, right = sorted((page.golden(new_key), page.golden(other_key)), key=lambda golden: golden.pk)
+        candidate.left, candidate.right, candidate.score, candidate.fields = left, right, pair.score, pair.fields
+        out.append(candidate)
+    return out
