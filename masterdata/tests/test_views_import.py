@@ -161,6 +161,31 @@ def test_finished_job_shows_the_summary_with_reasons_and_stops_polling(client_fo
     assert "customers.csv" in client.get(IMPORT).content.decode()
 
 
+def test_an_import_of_several_pages_counts_every_row_and_lists_problems_in_file_order(personas, monkeypatch):
+    from masterdata.models import GoldenRecord
+    from masterdata.services import imports
+
+    monkeypatch.setattr(imports, "PAGE", 3)  # 7 rows: pages of 3, 3 and 1
+    rows = [f"{n},Ada{n},Lovelace{n},ada{n}@example.com" for n in range(1, 6)]
+    rows.insert(1, ",No,Id,x@example.com")  # line 3: no id, reported without waiting for its page
+    rows.append("7,Eve,Null,not-an-email")  # line 8: quarantined in the last page
+    content = "id,first_name,last_name,email\n" + "\n".join(rows) + "\n"
+    job = ImportJob.objects.create(
+        system=SystemFactory(),
+        entity="customer",
+        filename="p.csv",
+        content=content,
+        total=7,
+        created_by=personas["steward"],
+    )
+
+    job = run_import(job)
+
+    assert (job.status, job.processed, job.counts["created"], job.counts["quarantined"]) == (JobStatus.DONE, 7, 5, 2)
+    assert [(p["row"], p["external_id"]) for p in job.problems] == [(3, ""), (8, "7")]
+    assert GoldenRecord.objects.filter(entity="customer").count() == 5
+
+
 def test_job_page_is_404_for_those_who_may_not_view_jobs(client_for, personas):
     job = ImportJob.objects.create(system=SystemFactory(), entity="customer", filename="x.csv", content="id\n")
     for role in ("viewer", "nobody"):
