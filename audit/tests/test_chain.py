@@ -95,6 +95,41 @@ def test_changed_entry_is_found_with_its_seal(sealed_trail):
     assert not ChainCheck.objects.first().ok
 
 
+def entries_by(user):
+    from auditlog.context import set_actor
+
+    with set_actor(user):
+        system = SystemFactory(name="Made by a leaver")
+        system.name = "Renamed by a leaver"
+        system.save()
+    chain.seal_pending()
+    return list(LogEntry.objects.filter(actor=user))
+
+
+def test_deleting_a_user_blanks_their_entries_actor_and_the_chain_still_verifies(sealed_trail):
+    from accounts.tests.factories import UserFactory
+
+    leaver = UserFactory()
+    made = entries_by(leaver)
+    assert len(made) == 2
+    leaver.delete()  # auditlog's actor is SET NULL; the deletion itself is an entry
+    chain.seal_pending()
+
+    assert LogEntry.objects.filter(pk__in=[e.pk for e in made], actor__isnull=True).count() == 2
+    assert verify().ok
+
+
+def test_blanking_the_actor_of_a_user_who_still_exists_is_found(sealed_trail):
+    from accounts.tests.factories import UserFactory
+
+    stayer = UserFactory()
+    victim = entries_by(stayer)[0]
+    raw("UPDATE auditlog_logentry SET actor_id = NULL WHERE id = %s", [victim.pk])
+
+    report = verify()
+    assert (report.first_break.kind, report.first_break.entry_id) == ("entry_changed", victim.pk)
+
+
 def test_deleted_entry_is_found(sealed_trail):
     victim = sealed_trail[1]
     raw("DELETE FROM auditlog_logentry WHERE id = %s", [victim.pk])
