@@ -12,6 +12,7 @@ from masterdata import cleansing, matching
 from masterdata.choices import CandidateStatus, IngestResult, SourceStatus
 from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, SourceRecord
 
+from .locks import lock_entity
 from .survivorship import refresh_golden
 
 MAX_CANDIDATES = 50  # best-scoring golden records considered per incoming record
@@ -84,6 +85,7 @@ def ingest(system, entity: str, external_id: str, payload: dict, locale: str = "
     Idempotent: the same payload again is ``unchanged``; a new version of a known
     record updates its source record and golden record in place.
     """
+    lock_entity(entity)
     digest = payload_hash(payload)
     source = (
         SourceRecord.objects.select_for_update().filter(system=system, entity=entity, external_id=external_id).first()

@@ -9,6 +9,7 @@ from masterdata.choices import CandidateStatus
 from masterdata.models import DuplicateCandidate, GoldenRecord, Merge
 
 from .ingest import index_golden
+from .locks import lock_entity
 from .survivorship import refresh_golden
 
 
@@ -26,6 +27,7 @@ def merge(survivor: GoldenRecord, absorbed: GoldenRecord, chosen: dict | None = 
     """Fold ``absorbed`` into ``survivor``: its source records move over, the
     survivor's values are recomputed, and ``chosen`` (field -> value, picked by a
     steward) is pinned. Returns the Merge, which ``unmerge`` can undo exactly."""
+    lock_entity(survivor.entity)
     survivor, absorbed = (GoldenRecord.objects.select_for_update().get(pk=g.pk) for g in (survivor, absorbed))
     if survivor.pk == absorbed.pk or survivor.entity != absorbed.entity:
         raise ValidationError("Only two different records of the same entity can be merged.")
@@ -73,6 +75,7 @@ def _close_candidates(survivor, absorbed, candidate, actor):
 def unmerge(record: Merge, *, actor=None) -> Merge:
     """Undo a merge exactly: the absorbed record comes back with its own source
     records, and the survivor returns to its values from before the merge."""
+    lock_entity(record.survivor.entity)
     record = Merge.objects.select_for_update().get(pk=record.pk)
     if record.undone_at:
         raise ValidationError("This merge was already undone.")
