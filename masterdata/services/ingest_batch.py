@@ -32,6 +32,7 @@ from masterdata.models import DuplicateCandidate, SourceRecord
 from .ingest import IngestOutcome, best_candidates, change_dict
 from .ingest_page import Page, pool
 from .ingest_writes import write_page
+from .locks import lock_entity
 from .survivorship import recompute
 
 
@@ -49,6 +50,7 @@ def ingest_many(
     items = [(str(external_id), payload) for external_id, payload in items]
     if not items:
         return []
+    lock_entity(entity)
     page = Page.load(system, entity, items, locale)
     decider = Decider(page)
     outcomes = [decider.decide(i) for i in range(len(items))]
