@@ -1,7 +1,8 @@
 """Sync engine throughput: records per second end to end, beside a plain batched upsert.
 
     .venv/bin/python bench/sync.py                      # 100,000 inventory levels, 2 workers
-    .venv/bin/python bench/sync.py --entity customer --rows 20000
+    .venv/bin/python bench/sync.py --entity customer --rows 20000    # realistic customers (bench/synth.py)
+    .venv/bin/python bench/sync.py --entity customer --customers common-name --rows 2000   # blocking stress case
     .venv/bin/python bench/sync.py --workers 1 --rows 10000
     .venv/bin/python bench/sync.py --entity customer --rows 2000 --ingest-only   # the master-data step alone
 
@@ -57,20 +58,51 @@ def recreate(database: str) -> None:
     psql("postgres", f"CREATE DATABASE {database}")
 
 
-def source_rows(entity: str, n: int):
+CUSTOMER_FIELDS = [
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "postcode",
+    "region",
+    "country",
+    "date_of_birth",
+    "tax_id",
+]
+
+
+def source_rows(entity: str, n: int, customers: str = "synthetic"):
+    """The source table's rows: (id, *fields, updated_at)."""
     if entity == "inventory_level":
         return [
             (f"S{i:07d}", f"SKU-{i % 5000}", f"WH{i % 9}", i % 997, f"2026-11-01T{i // 360000:02d}:00:00")
             for i in range(n)
         ]
+    if customers == "synthetic":
+        # The duplicate-detection benchmark's customers (synth.py): three countries, every field,
+        # a third of the people sent again with typos, other formats and missing fields, households.
+        from synth_render import build
+
+        rows, _, _ = build(n)
+        return [(row["id"], *(row[f] for f in CUSTOMER_FIELDS), "2026-11-01T00:00:00") for row in rows[:n]]
+    # "common-name": a stress case for blocking. Ten first names and surnames Person<n> put
+    # every tenth customer under one name key: each record meets the full candidate pool.
     first = ["Anna", "Ben", "Chloé", "David", "Emma", "Farid", "Greta", "Hugo", "Ines", "Jonas"]
+    known = {"first_name", "last_name", "email", "country"}
     return [
         (
             f"C{i:07d}",
-            first[i % 10],
-            f"Person{i}",
-            f"p{i}@example.com",
-            ["DE", "FR", "GB", "US"][i % 4],
+            *(
+                {"first_name": first[i % 10], "last_name": f"Person{i}", "email": f"p{i}@example.com"}.get(
+                    f, ["DE", "FR", "GB", "US"][i % 4] if f == "country" else ""
+                )
+                if f in known
+                else ""
+                for f in CUSTOMER_FIELDS
+            ),
             "2026-11-01T00:00:00",
         )
         for i in range(n)
@@ -84,7 +116,7 @@ TABLES = {
         ["id", "sku", "location", "qty"],
     ),
     "customer": (
-        "id text primary key, first_name text, last_name text, email text, country text, updated_at text",
+        f"id text primary key, {', '.join(f'{f} text' for f in CUSTOMER_FIELDS)}, updated_at text",
         "id text primary key, last_name text, email text, country text",
         ["id", "last_name", "email", "country"],
     ),
@@ -110,7 +142,11 @@ def baseline(entity: str, rows: list[tuple], batch: int) -> float:
     import psycopg
 
     _, _, columns = TABLES[entity]
-    rows = [(r[0], r[2], r[3], r[4]) for r in rows] if entity == "customer" else [r[:4] for r in rows]
+    if entity == "customer":
+        at = [1 + CUSTOMER_FIELDS.index(c) for c in columns[1:]]
+        rows = [(r[0], *(r[i] for i in at)) for r in rows]
+    else:
+        rows = [r[:4] for r in rows]
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])
     placeholders = ", ".join(["%s"] * len(columns))
     sql = (
@@ -122,6 +158,23 @@ def baseline(entity: str, rows: list[tuple], batch: int) -> float:
             with conn.transaction(), conn.cursor() as cur:
                 cur.executemany(sql, rows[i : i + batch])
     return time.perf_counter() - start
+
+
+def cpu_seconds(workers: list[int]) -> float:
+    """CPU seconds so far of the worker processes and their children: on a shared machine, a
+    figure other people's load inflates far less than wall time. (PostgreSQL's share is not
+    counted: a worker's connection, and its backend, ends with each task.)"""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        rest = stat[stat.rindex(")") + 2 :].split()
+        if int(pid) in workers or int(rest[1]) in workers:
+            used += (int(rest[11]) + int(rest[12])) / tick
+    return used
 
 
 def django_setup():
@@ -170,16 +223,22 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument(
+        "--customers",
+        choices=["synthetic", "common-name"],
+        default="synthetic",
+        help="customer data: the dedupe benchmark's generated customers, or one name key for every tenth record",
+    )
+    parser.add_argument(
         "--ingest-only",
         action="store_true",
         help="customers only: time the master-data step in this process (one by one against ingest_many), no workers",
     )
     args = parser.parse_args()
     if args.ingest_only:
-        ingest_only(args.rows, args.batch)
+        ingest_only(args.rows, args.batch, args.customers)
         return
 
-    rows = source_rows(args.entity, args.rows)
+    rows = source_rows(args.entity, args.rows, args.customers)
     setup_peer(args.entity, rows)
     base = baseline(args.entity, rows, args.batch)
     recreate(APP_DB)
@@ -222,6 +281,8 @@ def main():
         from integrations.models import Run
 
         load_before = os.getloadavg()
+        pids = [worker.pid for worker in workers]
+        cpu_before = cpu_seconds(pids)
         start = time.perf_counter()
         run = actions.start_run(flow)
         extracted = swept = None
@@ -238,6 +299,7 @@ def main():
             connection.close()
         elapsed = time.perf_counter() - start
         load_after = os.getloadavg()
+        cpu = cpu_seconds(pids) - cpu_before
         run = Run.objects.get(pk=run.pk)
     finally:
         for worker in workers:
@@ -248,8 +310,9 @@ def main():
             except subprocess.TimeoutExpired:
                 worker.kill()  # still in a task after a warm shutdown's grace: don't leave it behind
 
-    n = args.rows
-    print(f"\n{args.entity}: {n:,} records, {args.workers} worker(s), batch {args.batch}, PostgreSQL + Redis")
+    n = len(rows)
+    data = f" ({args.customers})" if args.entity == "customer" else ""
+    print(f"\n{args.entity}{data}: {n:,} records, {args.workers} worker(s), batch {args.batch}, PostgreSQL + Redis")
     print(
         f"  run {run.pk}: status {run.status}; read {run.read:,}, created {run.created:,}, "
         f"updated {run.updated:,}, unchanged {run.unchanged:,}, quarantined {run.quarantined:,}"
@@ -257,6 +320,7 @@ def main():
     print(f"  Junction end to end: {elapsed:7.1f} s  {n / elapsed:9,.0f} records/s")
     if extracted:
         print(f"    extraction (read, cleanse and match, map, stage) done after {extracted:.1f} s")
+    print(f"  CPU of the workers: {cpu:.1f} s, {cpu / n * 1000:.2f} ms per record")
     print(
         "  load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
             *load_before, *load_after
@@ -266,7 +330,7 @@ def main():
     print(f"  Junction / plain: {base / elapsed:.2f}x the plain loader's rate")
 
 
-def ingest_only(n: int, batch: int) -> None:
+def ingest_only(n: int, batch: int, customers: str) -> None:
     """Wall and CPU seconds of the master-data step: ``ingest`` one by one (on the first
     ``batch`` records, it is slow), then ``ingest_many`` per page on new, changed and unchanged records."""
     recreate(APP_DB)
@@ -279,8 +343,10 @@ def ingest_only(n: int, batch: int) -> None:
     from masterdata.services.ingest import ingest
     from masterdata.services.ingest_batch import ingest_many
 
-    columns = ("first_name", "last_name", "email", "country")
-    items = [(row[0], dict(zip(columns, row[1:5], strict=True))) for row in source_rows("customer", n)]
+    items = [
+        (row[0], dict(zip(CUSTOMER_FIELDS, row[1:-1], strict=True))) for row in source_rows("customer", n, customers)
+    ]
+    n = len(items)
     one, many = (
         System.objects.create(name="One by one", kind="other"),
         System.objects.create(name="Pages", kind="other"),
@@ -304,7 +370,7 @@ def ingest_only(n: int, batch: int) -> None:
             for external_id, payload in items[:batch]:
                 ingest(one, "customer", external_id, payload)
 
-    print(f"\ncustomer master data in process, pages of {batch}, {APP_DB} on PostgreSQL")
+    print(f"\ncustomer master data ({customers}) in process, pages of {batch}, {APP_DB} on PostgreSQL")
     timed("ingest, one by one", batch, one_by_one)
     with connection.cursor() as cursor:  # the pages start from no master data, as the one-by-one run did
         tables = [m._meta.db_table for m in (DuplicateCandidate, BlockingKey, SourceRecord, GoldenRecord)]

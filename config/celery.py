@@ -4,9 +4,11 @@ Work that matters is described by a database row first; a message only says
 "look at row N". So a lost message costs a retry, never a record.
 """
 
+import gc
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init, worker_ready
 from django.conf import settings
 from kombu import Queue
 
@@ -53,3 +55,18 @@ app.conf.update(
 )
 app.steps["worker"].add(HeartbeatStep)
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect  # each child of a prefork pool
+@worker_ready.connect  # the worker's own process (solo and thread pools run tasks there)
+def settle_heap(**_):
+    """Import what sync tasks use, then move every object alive now out of the garbage collector's
+    sight (``gc.freeze``). A worker's heap holds a million long-lived objects (Django, numpy,
+    phonenumbers' metadata, the adapters) and every full collection walked them all again: the
+    master-data step of a page spent a sixth of its CPU there (bench/README.md). Objects made
+    by tasks are collected as before."""
+    from integrations.adapters.registry import load_all
+    from masterdata.services import ingest_batch  # noqa: F401 - the master-data step's imports
+
+    load_all()
+    gc.freeze()

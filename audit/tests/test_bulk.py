@@ -11,7 +11,7 @@ from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.utils import timezone
 
-from audit.bulk import bulk_insert, bulk_update, log_bulk_create, log_bulk_update, reserve_ids
+from audit.bulk import bulk_insert, bulk_insert_rows, bulk_update, log_bulk_create, log_bulk_update, reserve_ids
 from integrations.models import System
 from integrations.tests.factories import SystemFactory
 from masterdata.models import BlockingKey, GoldenRecord, SourceRecord
@@ -46,7 +46,22 @@ def test_created_rows_get_the_entry_auditlog_writes_for_save():
     assert set(entry.changes) == set(expected.changes)
 
 
-@pytest.mark.parametrize("make", [golden, lambda: SystemFactory.build(notes="x")])
+def source():
+    """Foreign keys (one set, one None), a date and time, nested JSON with text auditlog must not re-encode."""
+    return SourceRecord(
+        system=SystemFactory(),
+        entity="customer",
+        external_id="C-1",
+        payload={"name": 'Zoë "Quote" Ørsted', "tags": ["a", {"b": None}], "n": 1.5},
+        payload_hash="0" * 64,
+        values={"last_name": "Ørsted"},
+        changes=[{"field": "last_name", "before": " ørsted", "after": "Ørsted"}],
+        status="linked",
+        received_at=timezone.now() - timedelta(days=3, microseconds=7),
+    )
+
+
+@pytest.mark.parametrize("make", [golden, source, lambda: SystemFactory.build(notes="x")])
 def test_the_create_diff_is_model_instance_diff(make):
     instance = bulk_insert([make()])[0]
 
@@ -136,3 +151,14 @@ def test_bulk_insert_gives_each_instance_its_own_rows_id():
 
     assert [GoldenRecord.objects.get(pk=row.pk).display_name for row in rows] == ["Ann", "Bea", "Cid", "Dan"]
     assert all(not row._state.adding for row in rows)
+
+
+def test_plain_rows_of_an_untracked_model_are_inserted_and_a_tracked_model_is_refused():
+    first, second = bulk_insert([golden(), golden("Ben")])
+
+    bulk_insert_rows(BlockingKey, [{"golden_id": first.pk, "key": "n:A|b"}, {"golden_id": second.pk, "key": "e:x"}])
+
+    assert set(BlockingKey.objects.values_list("golden_id", "key")) == {(first.pk, "n:A|b"), (second.pk, "e:x")}
+    with pytest.raises(ValueError, match="in the audit trail"):
+        bulk_insert_rows(GoldenRecord, [{"entity": "customer", "display_name": "x", "values": {}, "lineage": {}}])
+    assert GoldenRecord.objects.count() == 2

@@ -2,8 +2,10 @@
 
 from django.utils import timezone
 
-from audit.bulk import bulk_insert, bulk_update, log_bulk_create, log_bulk_update
+from audit.bulk import bulk_insert, bulk_insert_rows, bulk_update, log_bulk_create, log_bulk_update
 from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, SourceRecord
+
+from .ingest_page import NEW_KEY
 
 SOURCE_FIELDS = [
     "payload",
@@ -51,13 +53,16 @@ def _differs(before: GoldenRecord, after: GoldenRecord) -> bool:
 def _write_keys(page) -> None:
     """``index_golden`` for every golden record whose values changed: its keys replaced."""
     page.flush_index()
-    BlockingKey.objects.filter(golden_id__in=[page.goldens[key].pk for key in page.golden_keys]).delete()
-    bulk_insert(
+    stored = [key for key in page.golden_keys if key < NEW_KEY]  # golden records created here have none yet
+    if stored:
+        BlockingKey.objects.filter(golden_id__in=stored).delete()
+    bulk_insert_rows(
+        BlockingKey,
         [
-            BlockingKey(golden_id=page.goldens[key].pk, key=value)
+            {"golden_id": page.goldens[key].pk, "key": value}
             for key, values in page.golden_keys.items()
             for value in sorted(values)
-        ]
+        ],
     )
 
 
