@@ -22,8 +22,11 @@ class Levels:
         comparison = self.by_name.get(name)
         if comparison is None:
             return np.zeros(len(next(iter(self.by_name.values())).levels), dtype=bool)
-        wanted = [self.labels[name].index(label) for label in labels]
-        return np.isin(comparison.levels, wanted)
+        levels = comparison.levels
+        found = np.zeros(len(levels), dtype=bool)
+        for label in labels:  # a few labels: cheaper than np.isin's general machinery, called per rule
+            found |= levels == self.labels[name].index(label)
+        return found
 
 
 @dataclass

@@ -35,6 +35,8 @@ from .ingest_writes import write_page
 from .locks import lock_entity
 from .survivorship import recompute
 
+LOOKAHEAD = 64  # records whose pairs an unforeseen scoring pass also scores
+
 
 @transaction.atomic
 def ingest_many(
@@ -68,6 +70,7 @@ class Decider:
         self.received = timezone.now()
         self._holders: dict[int, list[IngestOutcome]] = {}  # id(object) -> outcomes showing it
         self._snapshots: list[tuple[object, object]] = []  # (copy an outcome shows, the live object)
+        self._position = {i: at for at, i in enumerate(page.matches)}  # record -> its place among those matched
 
     def decide(self, i: int) -> IngestOutcome:
         page = self.page
@@ -110,9 +113,24 @@ class Decider:
         pairs = [(record, page.value_id_of(golden)) for golden in found]
         scores = page.scores
         if any(pair not in scores for pair in pairs):
-            scores.score_all(pairs)  # what the prepare stage did not foresee
+            scores.score_all(pairs + self._lookahead(i))  # what the prepare stage did not foresee
         scored = [(golden, scores.score(pair)) for golden, pair in zip(found, pairs, strict=True)]
         return best_candidates(scored, key=float)
+
+    def _lookahead(self, i: int) -> list[tuple[int, int]]:
+        """The unscored pairs the next records would need against the page's state now. A scoring
+        pass costs milliseconds however few pairs it holds: one pass serves the records after this
+        one too, unless a decision in between changes their candidates' values again."""
+        page, scores = self.page, self.page.scores
+        at = self._position.get(i)
+        pairs = []
+        for j in page.matches[at + 1 : at + 1 + LOOKAHEAD] if at is not None else ():
+            record = page.record_value_ids[j]
+            for golden in pool(page.record_keys[j], page.index):
+                value_id = page.known_value_id(golden)
+                if value_id is not None and (record, value_id) not in scores:
+                    pairs.append((record, value_id))
+        return pairs
 
     def _refresh(self, key: int):
         """``refresh_golden`` and ``index_golden`` on the page's copy of a golden record."""

@@ -167,6 +167,10 @@ class Page:
             self.golden(key)
         return self._value_ids[key]
 
+    def known_value_id(self, key: int) -> int | None:
+        """The value id of a golden record whose values are at hand, without loading anything."""
+        return self._value_ids.get(key)
+
     def members(self, key: int) -> list[SourceRecord]:
         if key not in self._members:
             self._load_members([key])
