@@ -82,9 +82,11 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## test: lint, then the whole pytest suite (browser tests included).
+## test: lint, then the whole pytest suite (browser tests included) in TEST_WORKERS pytest-xdist
+## processes (TEST_WORKERS=0: in one process). tests/parallel.py keeps the workers apart.
+TEST_WORKERS ?= 2
 test: install-dev peers lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 ## bench: the benchmarks in bench/ (their own venv; figures in bench/README.md). Slow: about 10 minutes.
 bench/.venv/.installed: requirements.txt bench/requirements.txt

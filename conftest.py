@@ -16,6 +16,7 @@ from django.core.management import call_command
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from accounts.tests.otp import verify_session
+from tests import parallel  # noqa: F401 (on import: an xdist worker's own var folder and Redis database)
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRE_SERVICES = os.environ.get("JUNCTION_REQUIRE_SERVICES") == "1"
@@ -114,8 +115,8 @@ def database_url(settings_dict) -> str:
 @pytest.fixture
 def start_worker(transactional_db):
     """``start_worker(queue)`` runs a real ``celery worker`` process on the test
-    database and the configured broker; stopped (SIGTERM, then kill) afterwards."""
-    import signal
+    database and the configured broker; killed afterwards (the test is over: a warm
+    shutdown would only wait, seconds per worker, for the broker's next poll)."""
     import subprocess
     import sys
     import uuid
@@ -140,12 +141,8 @@ def start_worker(transactional_db):
     yield start
     for proc in started:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            proc.kill()
+            proc.wait()
         proc.log_file.close()
 
 

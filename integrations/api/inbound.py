@@ -7,15 +7,17 @@ sender's mistake: each one gets a 4xx that says what to fix.
 This is the one hot path of the web process (issue 4: ≥ 1,000 requests/s), so
 it departs from the ORM-everywhere habit, on purpose and only here:
 
-- the connector is read with one plain SQL statement (two columns), and the
-  adapter built from it (settings validated, secret decrypted) is kept in
-  process memory per connector, keyed by the *stored text* of both columns:
-  any change to either (a new secret, ``rotate_keys``, an edited
-  setting, however it is written) is a different key, so it takes effect on
-  the next request; ``enabled`` is read from the database every time;
-- the event is stored with one ``INSERT … ON CONFLICT DO NOTHING`` (the
-  unique constraint ``inbound_event_once`` decides, also between concurrent
-  repeats); only a repeat reads the first delivery's receipt;
+- the adapter built from the connector (settings validated, secret decrypted)
+  is kept in process memory per connector with the *stored text* of both
+  columns, and a request it accepts is stored by one ``INSERT … SELECT …
+  WHERE EXISTS`` that also checks, in the same statement, that the connector
+  is enabled and still stores that text. Disabling, a new secret,
+  ``rotate_keys`` or an edited setting (however it is written) takes effect
+  on the next request: the INSERT then stores nothing, and the request is
+  decided again on the connector read afresh, as is every answer but a 202;
+- the event is stored with ``ON CONFLICT DO NOTHING`` (the unique constraint
+  ``inbound_event_once`` decides, also between concurrent repeats); only a
+  repeat reads the first delivery's receipt;
 - a process that sent the workers' wake-up less than a second ago does not
   ask Redis again.
 
@@ -28,6 +30,7 @@ import time
 import uuid
 from contextlib import nullcontext
 from functools import cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import DataError, connection, transaction
@@ -115,40 +118,65 @@ class InboundView(APIView):
         tags=["inbound"],
     )
     def post(self, request, pk: int):
+        # First with the adapter kept from an earlier request, unconfirmed: the INSERT itself
+        # checks that the connector still stores what that adapter was built from. Any other
+        # outcome (a refusal, a changed or disabled connector) is decided again below, on the
+        # connector read afresh, so a kept adapter never answers anything but a 202.
+        kept = _adapters.get(pk)
+        if kept is not None and (response := self.accept(request, pk, kept, confirmed=False)) is not None:
+            return response
         try:
-            adapter = webhook_adapter(pk)
+            current = read_connector(pk)
         except serializers.ValidationError as exc:  # settings made invalid since they were saved, e.g. by an upgrade
             return answer(exc.detail, status.HTTP_400_BAD_REQUEST)
-        if adapter is None:
+        if current is None:
             return problem(status.HTTP_404_NOT_FOUND, "No enabled webhook connector with this id.")
-        limit = adapter.max_body_bytes
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            return problem(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"The body is larger than {limit} bytes.")
-        body = request.body
-        if len(body) > limit:  # a chunked body has no Content-Length to check first
-            return problem(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"The body is larger than {limit} bytes.")
+        return self.accept(request, pk, current, confirmed=True)
+
+    def accept(self, request, pk: int, kept: "KeptAdapter", confirmed: bool) -> JsonResponse | None:
+        """Check and store the request with this adapter: the answer, or None when the adapter
+        is unconfirmed and the answer would be anything but a 202 stored with it."""
+        outcome = checked_event(request, kept.adapter)
+        if isinstance(outcome, JsonResponse):
+            return outcome if confirmed else None
+        event_id, records = outcome
         try:
-            event_id = adapter.verify({h: request.META.get(m, "") for h, m in SIGNATURE_HEADERS.items()}, body)
-        except SignatureError as exc:
-            return problem(status.HTTP_401_UNAUTHORIZED, str(exc))
-        try:
-            data = json.loads(body, parse_constant=refuse_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            return problem(status.HTTP_400_BAD_REQUEST, f"The body is not valid JSON: {exc}")
-        records = data if isinstance(data, list) else [data]
-        if not records or not all(isinstance(r, dict) for r in records):
-            return problem(
-                status.HTTP_400_BAD_REQUEST, "The body must be a JSON object or a non-empty array of objects."
-            )
-        try:
-            receipt, count, duplicate = store(pk, event_id[:255], records)
+            stored = store(pk, event_id, records, expected=None if confirmed else kept)
         except DataError:
+            if not confirmed:
+                return None
             # PostgreSQL's jsonb refuses \u0000 and unpaired surrogates, which Python's JSON accepts.
             return problem(
                 status.HTTP_400_BAD_REQUEST,
                 "The body holds a string the database cannot store (\\u0000 or an unpaired surrogate escape).",
             )
+        if stored is None:  # the connector changed since this adapter was built
+            return None
+        receipt, count, duplicate = stored
         return answer({"receipt": str(receipt), "records": count, "duplicate": duplicate}, status.HTTP_202_ACCEPTED)
+
+
+def checked_event(request, adapter: WebhookAdapter) -> JsonResponse | tuple[str, list]:
+    """(event id, records) of a request within the size limit, correctly signed and holding JSON
+    objects; otherwise the 4xx answer that says what to fix."""
+    limit = adapter.max_body_bytes
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+        return problem(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"The body is larger than {limit} bytes.")
+    body = request.body
+    if len(body) > limit:  # a chunked body has no Content-Length to check first
+        return problem(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"The body is larger than {limit} bytes.")
+    try:
+        event_id = adapter.verify({h: request.META.get(m, "") for h, m in SIGNATURE_HEADERS.items()}, body)
+    except SignatureError as exc:
+        return problem(status.HTTP_401_UNAUTHORIZED, str(exc))
+    try:
+        data = json.loads(body, parse_constant=refuse_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return problem(status.HTTP_400_BAD_REQUEST, f"The body is not valid JSON: {exc}")
+    records = data if isinstance(data, list) else [data]
+    if not records or not all(isinstance(r, dict) for r in records):
+        return problem(status.HTTP_400_BAD_REQUEST, "The body must be a JSON object or a non-empty array of objects.")
+    return event_id[:255], records
 
 
 def refuse_constant(name: str):
@@ -156,42 +184,62 @@ def refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON value")
 
 
-# --- The connector, read once per request and decoded once per change ----------------------
+# --- The connector: decoded once per change, confirmed by the INSERT ------------------------
 
-# connector id -> (stored settings text, stored credentials token, adapter built from them)
-_adapters: dict[int, tuple[str, str, WebhookAdapter]] = {}
+
+class KeptAdapter(NamedTuple):
+    """An adapter and the stored text of the connector columns it was built from."""
+
+    settings: str
+    credentials: str
+    adapter: WebhookAdapter
+
+
+_adapters: dict[int, KeptAdapter] = {}  # connector id -> the adapter last built for it in this process
+
+
+def _columns(model, *fields: str) -> dict[str, str]:
+    return {f: connection.ops.quote_name(model._meta.get_field(f).column) for f in fields}
 
 
 @cache
-def _connector_sql() -> str:
-    quote, meta = connection.ops.quote_name, Connector._meta
-    columns = ", ".join(quote(meta.get_field(f).column) for f in ("settings", "credentials"))
-    where = " AND ".join(f"{quote(meta.get_field(f).column)} = %s" for f in ("id", "adapter", "enabled"))
-    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where}"  # noqa: S608 - names from the model
+def _connector_sql() -> tuple[str, str]:
+    """The enabled webhook connector's stored settings and credentials, and the condition that
+    they are still a kept adapter's (id, adapter key, enabled, settings text, credentials)."""
+    col = _columns(Connector, "id", "adapter", "enabled", "settings", "credentials")
+    table = connection.ops.quote_name(Connector._meta.db_table)
+    enabled = f"{col['id']} = %s AND {col['adapter']} = %s AND {col['enabled']} = %s"
+    read = f"SELECT {col['settings']}, {col['credentials']} FROM {table} WHERE {enabled}"  # noqa: S608 - model names
+    as_json = "CAST(%s AS jsonb)" if connection.vendor == "postgresql" else "%s"  # jsonb equality, not text
+    unchanged = f"{enabled} AND {col['settings']} = {as_json} AND {col['credentials']} = %s"
+    return read, f"SELECT 1 FROM {table} WHERE {unchanged}"  # noqa: S608 - model names
 
 
-def webhook_adapter(pk: int) -> WebhookAdapter | None:
+def still_current(pk: int, kept: KeptAdapter) -> list:
+    """The parameters of ``_connector_sql()[1]`` for this kept adapter."""
+    return [pk, WebhookAdapter.key, True, kept.settings, kept.credentials]
+
+
+def read_connector(pk: int) -> KeptAdapter | None:
     """The enabled webhook connector's adapter (validated settings, decrypted secret), or None.
 
-    The row is read on every request, so disabling a connector takes effect at once;
-    validation and decryption run again only when the stored text of the settings or
-    of the encrypted credentials differs from what the cached adapter was built from.
+    Validation and decryption run again only when the stored text of the settings or of
+    the encrypted credentials differs from what the kept adapter was built from.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_connector_sql(), [pk, WebhookAdapter.key, True])
+        cursor.execute(_connector_sql()[0], [pk, WebhookAdapter.key, True])
         row = cursor.fetchone()
     if row is None:
         return None
     stored_settings, token = row
     if not isinstance(stored_settings, str):  # a backend that decodes JSON itself
         stored_settings = json.dumps(stored_settings, sort_keys=True)
-    cached = _adapters.get(pk)
-    if cached is not None and cached[0] == stored_settings and cached[1] == token:
-        return cached[2]
+    kept = _adapters.get(pk)
+    if kept is not None and kept.settings == stored_settings and kept.credentials == token:
+        return kept
     settings_ = validate(WebhookAdapter.settings_schema, json.loads(stored_settings))
-    adapter = WebhookAdapter(settings_, crypto.decrypt(token))
-    _adapters[pk] = (stored_settings, token, adapter)
-    return adapter
+    kept = _adapters[pk] = KeptAdapter(stored_settings, token, WebhookAdapter(settings_, crypto.decrypt(token)))
+    return kept
 
 
 # --- Storing the event ----------------------------------------------------------------------
@@ -201,33 +249,42 @@ JSON_ARRAY_LENGTH = {"postgresql": "jsonb_array_length", "sqlite": "json_array_l
 
 
 @cache
-def _event_sql() -> tuple[str, str]:
-    quote, meta = connection.ops.quote_name, InboundEvent._meta
-    col = {f: quote(meta.get_field(f).column) for f in ("id", "connector", "event_id", "receipt", "records")}
-    col["received_at"], table = quote(meta.get_field("received_at").column), quote(meta.db_table)
-    insert = (
-        f"INSERT INTO {table} ({col['connector']}, {col['event_id']}, {col['receipt']}, {col['records']}, "  # noqa: S608
-        f"{col['received_at']}) VALUES (%s, %s, %s, %s, %s) "
-        f"ON CONFLICT ({col['connector']}, {col['event_id']}) DO NOTHING RETURNING {col['id']}"
-    )
+def _event_sql() -> dict[str, str]:
+    """INSERT (unconditional, or only while the connector is unchanged) and the first delivery's
+    receipt (unconditional, or only while the connector is unchanged)."""
+    col = _columns(InboundEvent, "id", "connector", "event_id", "receipt", "records", "received_at")
+    table, unchanged = connection.ops.quote_name(InboundEvent._meta.db_table), _connector_sql()[1]
+    columns = ", ".join(col[f] for f in ("connector", "event_id", "receipt", "records", "received_at"))
+    once = f"ON CONFLICT ({col['connector']}, {col['event_id']}) DO NOTHING RETURNING {col['id']}"
     length = JSON_ARRAY_LENGTH[connection.vendor]
-    first = (
-        f"SELECT {col['receipt']}, {length}({col['records']}) FROM {table} "  # noqa: S608 - names from the model
-        f"WHERE {col['connector']} = %s AND {col['event_id']} = %s"
-    )
-    return insert, first
+    first = f"SELECT {col['receipt']}, {length}({col['records']}) FROM {table} "  # noqa: S608 - model names
+    first += f"WHERE {col['connector']} = %s AND {col['event_id']} = %s"
+    return {
+        "insert": f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s) {once}",  # noqa: S608
+        # SQLite needs the WHERE of an INSERT … SELECT to read ON CONFLICT as the upsert clause.
+        "insert_if_unchanged": f"INSERT INTO {table} ({columns}) SELECT %s, %s, %s, %s, %s "
+        f"WHERE EXISTS ({unchanged}) {once}",
+        "first": first,
+        "first_if_unchanged": f"{first} AND EXISTS ({unchanged})",
+    }
 
 
-def store(connector_id: int, event_id: str, records: list) -> tuple[uuid.UUID, int, bool]:
+def store(
+    connector_id: int, event_id: str, records: list, expected: KeptAdapter | None = None
+) -> tuple[uuid.UUID, int, bool] | None:
     """Store the event once: (receipt, record count, duplicate). A repeat, even a concurrent
     one, gets the first delivery's receipt and count.
+
+    With ``expected``, only while the connector is enabled and stores the settings and
+    credentials that adapter was built from, checked in the same statement; None when it
+    does not (nothing is stored then).
 
     The unique constraint decides (``ON CONFLICT DO NOTHING``): no exception, no rollback.
     Outside a transaction the single INSERT commits on its own before the 202 is sent;
     inside one (ATOMIC_REQUESTS, tests) it runs in a savepoint so a refused body
     (DataError) leaves the outer transaction usable.
     """
-    insert, first = _event_sql()
+    sql, condition = _event_sql(), [] if expected is None else still_current(connector_id, expected)
     receipt, fields = uuid.uuid4(), InboundEvent._meta
     values = [
         connector_id,
@@ -236,15 +293,19 @@ def store(connector_id: int, event_id: str, records: list) -> tuple[uuid.UUID, i
         fields.get_field("records").get_db_prep_save(records, connection),
         fields.get_field("received_at").get_db_prep_save(timezone.now(), connection),
     ]
+    checked = "_if_unchanged" if condition else ""
     with transaction.atomic() if connection.in_atomic_block else nullcontext(), connection.cursor() as cursor:
-        cursor.execute(insert, values)
+        cursor.execute(sql["insert" + checked], [*values, *condition])
         if cursor.fetchone() is not None:
             transaction.on_commit(lambda: wake_workers(connector_id))
             return receipt, len(records), False
         # A repeat: the first delivery is committed (ON CONFLICT waited for it if it was in flight).
-        cursor.execute(first, [connector_id, event_id])
-        stored_receipt, count = cursor.fetchone()
-    return fields.get_field("receipt").to_python(stored_receipt), count, True
+        # Or, with a condition, the connector changed: then neither statement finds a row.
+        cursor.execute(sql["first" + checked], [connector_id, event_id, *condition])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return fields.get_field("receipt").to_python(row[0]), row[1], True
 
 
 # --- Waking the workers ---------------------------------------------------------------------
@@ -261,15 +322,15 @@ def wake_workers(connector_id: int) -> None:
     than a second ago, whatever the answer was then: someone sent a message within the
     last second either way.
     """
-    from django.core.cache import cache as shared_cache
-
-    from integrations import tasks
-
     now = time.monotonic()
     with _woken_lock:
         if now - _woken.get(connector_id, -1.0) < 1.0:
             return
         _woken[connector_id] = now
+    from django.core.cache import cache as shared_cache
+
+    from integrations import tasks
+
     if shared_cache.add(f"inbound-wake:{connector_id}", 1, timeout=1):
         tasks.process_inbound.delay(connector_id)
 

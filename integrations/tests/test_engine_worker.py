@@ -8,14 +8,17 @@ work a killed worker or a restarted Redis dropped.
 
 import json
 import signal
+import socket
 import sqlite3
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx
 import pytest
 from django.db import connections
-from django.db.models import Count
+from django.db.models import Count, F
+from django.utils import timezone
 
 from conftest import wait_for
 from integrations.choices import OutcomeStatus, RunStatus, Stage, Trigger
@@ -160,6 +163,10 @@ def test_killing_a_worker_mid_run_loses_and_duplicates_nothing(start_worker, tmp
     first.wait()
     before = Run.objects.get(pk=run.pk)
     assert not before.finished
+    # As if the dead worker's leases had run out (JUNCTION_LEASE_SECONDS): what it held is anyone's now.
+    expired = timezone.now() - timedelta(seconds=1)
+    RecordOutcome.objects.filter(run=run, lease_until__gt=expired).update(lease_until=expired)
+    Run.objects.filter(pk=run.pk, lease_until__gt=expired).update(lease_until=expired)
     start_worker("sync")
 
     run = sweep_until_finished(run.pk)
@@ -172,8 +179,34 @@ def test_killing_a_worker_mid_run_loses_and_duplicates_nothing(start_worker, tmp
     assert RecordOutcome.objects.filter(run=run).exclude(status=OutcomeStatus.DELIVERED).count() == 0
 
 
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis of this test's own as the broker, of this process and of the workers it starts.
+
+    Restarting it then disturbs no other test using the shared Redis (an xdist worker next
+    door, or someone else's run on the same machine)."""
+    from config.celery import app
+
+    port = free_port()
+    start_redis(port, tmp_path)
+    with pytest.MonkeyPatch.context() as patch:
+        # Celery takes CELERY_BROKER_URL before its settings: here, and in start_worker's processes.
+        patch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{port}/0")
+        forget_broker_pools(app)
+        yield port
+    forget_broker_pools(app)
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
+
+
+def forget_broker_pools(app) -> None:
+    """Make this process's Celery app look its connection pools up again, for the broker it names now
+    (kombu keeps one per address, so the shared broker's is still there when switched back)."""
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.mark.redis
-def test_restarting_redis_with_work_in_flight_loses_nothing(start_worker, tmp_path, settings):
+def test_restarting_redis_with_work_in_flight_loses_nothing(start_worker, private_redis, tmp_path, settings):
     from config.celery import app
 
     if not settings.CELERY_BROKER_URL.startswith("redis"):
@@ -183,7 +216,9 @@ def test_restarting_redis_with_work_in_flight_loses_nothing(start_worker, tmp_pa
     stock_source(path, 3_000)
     flow = stock_flow(path, batch_size=100)
     run = actions.start_run(flow)  # queued while no worker runs
-    restart_redis()  # no persistence: the queued message is gone
+    restart_redis(private_redis, tmp_path)  # no persistence: the queued message is gone
+    # As if the sweeper's grace for a queued run had passed: it now counts the run's message as lost.
+    Run.objects.filter(pk=run.pk).update(queued_at=F("queued_at") - sweeper.QUEUED_GRACE)
     start_worker("sync")
 
     run = sweep_until_finished(run.pk)
@@ -193,38 +228,35 @@ def test_restarting_redis_with_work_in_flight_loses_nothing(start_worker, tmp_pa
     assert run.status == RunStatus.SUCCEEDED
 
 
-def restart_redis() -> None:
-    """Stop the local Redis without saving and start it again, as stack-notes.md describes."""
-    subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, capture_output=True)
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_redis(port: int, folder) -> None:
+    """A Redis without persistence on ``port``, as stack-notes.md describes the shared one."""
     subprocess.run(
         [
-            "redis-server",
-            "--daemonize",
-            "yes",
-            "--bind",
-            "127.0.0.1",
-            "-::1",
-            "--port",
-            "6379",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            "/var/lib/redis",
-            "--logfile",
-            "/var/log/redis/ci.log",
+            *("redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(port)),
+            *("--save", "", "--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "redis.log")),
         ],
         check=True,
     )
+    wait_for(lambda: _ping(port), timeout=20, message=f"Redis on port {port}")
+
+
+def restart_redis(port: int, folder) -> None:
+    """Stop the Redis on ``port`` without saving and start it again."""
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, capture_output=True)
+    start_redis(port, folder)
+
+
+def _ping(port: int):
     import redis
 
-    wait_for(lambda: _ping(redis), timeout=20, message="Redis to come back")
-
-
-def _ping(redis):
     try:
-        return redis.Redis(port=6379).ping()
+        return redis.Redis(port=port).ping()
     except redis.RedisError:
         return False
 

@@ -177,6 +177,63 @@ def test_settings_made_invalid_are_named_not_a_500(client, connector):
     assert response.status_code == 400 and "tolerance_seconds" in response.json()
 
 
+# --- The kept adapter only ever answers 202: anything else is decided on the connector read afresh ---
+
+
+def statements_of(queries) -> list[str]:
+    """The SQL a request ran, without the savepoints the test's transaction adds around it."""
+    return [q["sql"] for q in queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+
+
+def test_with_its_adapter_kept_an_event_is_one_insert_and_a_repeat_two_statements(client, connector):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert accepted(client, connector) == 202  # reads the connector and keeps its adapter
+    body = b'{"id": "C-2"}'
+    headers = signed_headers(body, event_id="evt-kept")
+    with CaptureQueriesContext(connection) as new:
+        first = post(client, connector, body, headers)
+    with CaptureQueriesContext(connection) as repeat:
+        again = post(client, connector, body, headers)
+    assert (first.status_code, first.json()["duplicate"], again.json()["duplicate"]) == (202, False, True)
+    assert [sql.split()[0] for sql in statements_of(new)] == ["INSERT"]
+    assert [sql.split()[0] for sql in statements_of(repeat)] == ["INSERT", "SELECT"]
+    assert again.json()["receipt"] == first.json()["receipt"]
+
+
+def test_a_new_secret_is_accepted_while_the_old_ones_adapter_is_kept(client, connector):
+    assert accepted(client, connector) == 202  # the old secret's adapter is kept
+    connector.set_credentials({"secret": NEW_SECRET})
+    Connector.objects.filter(pk=connector.pk).update(credentials=connector.credentials)
+    assert accepted(client, connector, secret=NEW_SECRET) == 202  # the kept adapter's 401 was not the answer
+
+
+def test_a_disabled_connector_stores_nothing_though_its_adapter_is_kept(client, connector):
+    assert accepted(client, connector) == 202
+    Connector.objects.filter(pk=connector.pk).update(enabled=False)
+    body = b'{"id": "C-9"}'
+    assert post(client, connector, body, signed_headers(body, event_id="after-disabling")).status_code == 404
+    assert not InboundEvent.objects.filter(event_id="after-disabling").exists()
+
+
+def test_a_lowered_body_limit_stores_nothing_though_the_kept_adapter_allowed_more(client, connector):
+    assert accepted(client, connector) == 202
+    Connector.objects.filter(pk=connector.pk).update(settings={**connector.settings, "max_body_bytes": 1024})
+    body = json.dumps({"id": "C-1", "blob": "x" * 2000}).encode()
+    assert post(client, connector, body, signed_headers(body, event_id="too-big")).status_code == 413
+    assert not InboundEvent.objects.filter(event_id="too-big").exists()
+
+
+def test_a_repeat_signed_with_a_new_secret_gets_the_first_receipt(client, connector):
+    body = b'{"id": "C-1"}'
+    first = post(client, connector, body, signed_headers(body, event_id="evt-r")).json()
+    connector.set_credentials({"secret": NEW_SECRET})
+    Connector.objects.filter(pk=connector.pk).update(credentials=connector.credentials)
+    again = post(client, connector, body, signed_headers(body, event_id="evt-r", secret=NEW_SECRET)).json()
+    assert again == {**first, "duplicate": True}
+
+
 # --- What the endpoint keeps of the middleware it skips, and bodies the database cannot hold ----
 
 
