@@ -7,6 +7,7 @@ outcomes, so an adapter only reads from or writes to its peer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -126,4 +127,15 @@ def validate(schema: type[serializers.Serializer], data: dict[str, Any]) -> dict
     return dict(serializer.validated_data)
 
 
-__all__ = ["Adapter", "Check", "OutRecord", "Page", "SourceRecord", "WriteResult", "validate"]
+def loads_json(text: str | bytes) -> Any:
+    """``json.loads`` as RFC 8259 has it: NaN and Infinity are refused (``ValueError``). Python
+    reads them, but PostgreSQL's jsonb does not: a record holding one would fail its whole page
+    where it is stored, instead of being refused where it was read, with a reason."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+__all__ = ["Adapter", "Check", "OutRecord", "Page", "SourceRecord", "WriteResult", "loads_json", "validate"]

@@ -45,7 +45,7 @@ from rest_framework import serializers
 
 from integrations.outbound import UrlField, http_client
 
-from .base import Adapter, Check, OutRecord, Page, SourceRecord, WriteResult, validate
+from .base import Adapter, Check, OutRecord, Page, SourceRecord, WriteResult, loads_json, validate
 from .errors import AdapterError, DestinationRefused, PermanentError, TransientError
 from .registry import register
 
@@ -390,7 +390,7 @@ def raise_for_status(response: httpx.Response) -> None:
 
 def parse_json(response: httpx.Response) -> Any:
     try:
-        return response.json()
+        return loads_json(response.content)
     except ValueError as exc:
         where = f"{response.request.method} {response.request.url.path}"
         raise PermanentError(f"{where} returned malformed JSON ({exc}): {_trim(response.text)}") from exc

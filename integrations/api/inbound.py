@@ -45,7 +45,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from integrations import crypto
-from integrations.adapters.base import validate
+from integrations.adapters.base import loads_json, validate
 from integrations.adapters.webhook import SignatureError, WebhookAdapter
 from integrations.models import Connector, InboundEvent
 
@@ -170,18 +170,13 @@ def checked_event(request, adapter: WebhookAdapter) -> JsonResponse | tuple[str,
     except SignatureError as exc:
         return problem(status.HTTP_401_UNAUTHORIZED, str(exc))
     try:
-        data = json.loads(body, parse_constant=refuse_constant)
+        data = loads_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
         return problem(status.HTTP_400_BAD_REQUEST, f"The body is not valid JSON: {exc}")
     records = data if isinstance(data, list) else [data]
     if not records or not all(isinstance(r, dict) for r in records):
         return problem(status.HTTP_400_BAD_REQUEST, "The body must be a JSON object or a non-empty array of objects.")
     return event_id[:255], records
-
-
-def refuse_constant(name: str):
-    """NaN and Infinity are not JSON (RFC 8259), and the database's JSON type refuses them."""
-    raise ValueError(f"{name} is not a JSON value")
 
 
 # --- The connector: decoded once per change, confirmed by the INSERT ------------------------

@@ -25,6 +25,8 @@ import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 
+from ..base import loads_json
+
 SNIFF_BYTES = 64 * 1024
 SNIFF_DELIMITERS = ",;\t|"
 XLSX_SHEET_TITLE = "records"
@@ -208,9 +210,11 @@ def read_jsonl(stream: BinaryIO, options: FormatOptions) -> Iterator[Row]:
 
 def json_row(number: int, where: str, text: str) -> Row:
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except json.JSONDecodeError as exc:
         return Row(number, where, None, text, f"{where}: not valid JSON ({exc.msg} at column {exc.colno})")
+    except ValueError as exc:  # NaN or Infinity
+        return Row(number, where, None, text, f"{where}: not valid JSON ({exc})")
     if not isinstance(data, dict):
         return Row(number, where, None, text, f"{where}: expected a JSON object, found {type(data).__name__}")
     return Row(number, where, data, text)

@@ -167,6 +167,19 @@ def test_jsonl_malformed_lines_are_quarantined_not_dropped(root):
     assert records[4].version == "9"
 
 
+def test_jsonl_nan_and_infinity_are_quarantined_not_stored(root):
+    # Python reads them, PostgreSQL's jsonb refuses them: stored, they would fail the whole page.
+    (root / "in" / "c.jsonl").write_text('{"id": 1, "qty": NaN}\n{"id": 2, "qty": -Infinity}\n{"id": 3, "qty": 1.5}\n')
+
+    records = flat(read_pages(local_adapter(format="jsonl", pattern="*.jsonl")))
+
+    assert [r.external_id for r in records] == ["c.jsonl#1", "c.jsonl#2", "3"]
+    assert records[0].payload[ERROR_KEY] == "c.jsonl line 1: not valid JSON (NaN is not a JSON value)"
+    assert records[0].payload["__raw__"] == '{"id": 1, "qty": NaN}'
+    assert records[1].payload[ERROR_KEY] == "c.jsonl line 2: not valid JSON (-Infinity is not a JSON value)"
+    assert records[2].payload == {"id": 3, "qty": 1.5}
+
+
 def test_jsonl_nested_id_field(root):
     (root / "in" / "n.jsonl").write_text('{"customer": {"no": "C-9"}}\n')
 

@@ -339,6 +339,12 @@ def test_malformed_json_is_permanent(json_server):
         read_all(status_adapter(json_server, 200, body="{not json"))
 
 
+def test_nan_in_an_answer_is_malformed_json(json_server):
+    # Python's json reads NaN; PostgreSQL's jsonb would refuse the page where it is stored.
+    with pytest.raises(PermanentError, match="malformed JSON \\(NaN is not a JSON value\\)"):
+        read_all(status_adapter(json_server, 200, body='[{"id": 1, "amount": NaN}]'))
+
+
 def test_connection_refused_is_transient():
     with pytest.raises(PeerUnavailableError, match=r"Could not connect to 127\.0\.0\.1") as raised:
         read_all(make(f"http://127.0.0.1:{free_port()}"))
