@@ -43,6 +43,9 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     "integrations.delivery": {A: VIEW, AU: VIEW},
     "integrations.inboundevent": {A: VIEW, AU: VIEW},
     "monitoring.heartbeat": {A: VIEW, E: VIEW, AU: VIEW},
+    # Alerts are shown about the flows and connectors a person may view (monitoring/alerts.py);
+    # acknowledging one takes change on the alert and on its flow or connector.
+    "monitoring.alert": {A: ("view", "change"), E: ("view", "change"), AU: VIEW, V: VIEW},
     "masterdata.goldenrecord": {A: MANAGE, E: VIEW, S: ("view", "change"), AU: VIEW, V: VIEW},
     "masterdata.sourcerecord": {A: MANAGE, E: VIEW, S: VIEW, AU: VIEW, V: VIEW},
     "masterdata.duplicatecandidate": {A: MANAGE, E: VIEW, S: ("view", "change"), AU: VIEW},

@@ -51,6 +51,12 @@ app.conf.update(
             "schedule": float(settings.JUNCTION_SWEEP_SECONDS),
             "options": {"expires": settings.JUNCTION_SWEEP_SECONDS},
         },
+        # Opens and resolves alerts as conditions come and go (monitoring/alerts.py).
+        "evaluate-alerts": {
+            "task": "monitoring.tasks.evaluate_alerts",
+            "schedule": float(settings.JUNCTION_ALERT_EVALUATE_SECONDS),
+            "options": {"expires": settings.JUNCTION_ALERT_EVALUATE_SECONDS},
+        },
     },
 )
 app.steps["worker"].add(HeartbeatStep)

@@ -99,6 +99,14 @@ INTEGRATIONS = (
 
 MENU = (
     MenuItem("Dashboard", "home", "speedometer2"),
+    MenuItem(
+        "Alerts",
+        "alert_list",
+        "bell",
+        "monitoring.view_alert",
+        badge="monitoring.views_alerts.open_count",
+        matches=("alert_",),
+    ),
     MenuItem("Integrations", None, "diagram-2", children=INTEGRATIONS),
     MenuItem("Master data", "masterdata:goldenrecord_list", "people", "masterdata.view_goldenrecord"),
     MenuItem(

@@ -355,6 +355,9 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "axes.accessfailurelog",
     "axes.accessattemptexpiration",
     "monitoring.heartbeat",  # liveness pings, written every few seconds
+    # Opened and resolved by the system as conditions come and go, like runs; a person's
+    # acknowledgement is recorded as an access event (alert.acknowledged).
+    "monitoring.alert",
     "masterdata.blockingkey",  # derived matching keys, rebuilt from golden values
     "masterdata.importjob",  # registered below without the uploaded file's content
     "integrations.connector",  # registered below without the encrypted credentials
@@ -468,3 +471,27 @@ JUNCTION_ADAPTERS = [
     "integrations.adapters.webhook",
     "integrations.adapters.tryton",
 ]
+
+# --- Alerts (monitoring/alerts.py, docs/operations.md "Alerts") ---------------
+
+# Conditions are checked every this many seconds by a beat task; alerts open and resolve themselves.
+JUNCTION_ALERT_EVALUATE_SECONDS = env.int("JUNCTION_ALERT_EVALUATE_SECONDS", default=60)
+# A run still unfinished this long after it was queued raises "Run taking too long".
+JUNCTION_ALERT_RUN_MINUTES = env.int("JUNCTION_ALERT_RUN_MINUTES", default=60)
+# A scheduled flow is late when no run was queued for twice its interval plus this many minutes.
+JUNCTION_ALERT_LATE_GRACE_MINUTES = env.int("JUNCTION_ALERT_LATE_GRACE_MINUTES", default=5)
+# Who is told when an alert opens or resolves: e-mail addresses (through EMAIL_URL) and a URL that
+# receives a JSON POST with a "text" field (Slack, Mattermost and Teams incoming webhooks take it).
+JUNCTION_ALERT_EMAILS = env.list("JUNCTION_ALERT_EMAILS", default=[])
+JUNCTION_ALERT_WEBHOOK_URL = env.str("JUNCTION_ALERT_WEBHOOK_URL", default="")
+# The portal's address as people reach it, for links in notifications (e.g. https://junction.example.com).
+JUNCTION_BASE_URL = env.str("JUNCTION_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Outgoing e-mail, e.g. smtp+tls://user:password@smtp.example.com:587 (django-environ's email_url);
+# by default messages are written to the log (console).
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST, EMAIL_PORT = _email["EMAIL_HOST"] or "localhost", _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_USER"] or "", _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS, EMAIL_USE_SSL = _email.get("EMAIL_USE_TLS", False), _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="junction@localhost")

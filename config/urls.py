@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("integrations.api.urls")),
     path("masterdata/", include("masterdata.api.urls")),
     path("", include("accounts.api.urls")),  # tokens/
+    path("", include("monitoring.api.urls")),  # alerts/
 ]
 
 urlpatterns = [

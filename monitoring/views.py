@@ -9,6 +9,7 @@ from . import services
 from .choices import Component
 from .health import run_checks
 from .models import Heartbeat
+from .views_alerts import alert_summary
 
 POLL_SECONDS = 10
 
@@ -27,8 +28,8 @@ class HealthView(View):
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
-    """The dashboard: integration health of the flows the person may view, the dead-letter
-    queue, duplicates waiting for review, workers. With ``partial`` only the health panel,
+    """The dashboard: integration health of the flows the person may view, open alerts, the
+    dead-letter queue, duplicates waiting for review, workers. With ``partial`` only the health panel,
     which the page fetches again every ``POLL_SECONDS`` (htmx) without reloading."""
 
     template_name = "monitoring/home.html"
@@ -51,6 +52,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context.update(
             health=services.integration_health(user),
             duplicates=services.open_duplicates(user),
+            alerts=alert_summary(user),
             system_count=System.objects.restrict(user).count(),
             workers_alive=Heartbeat.objects.filter(component=Component.WORKER).alive().count(),
             can_add_system=user.has_perm("integrations.add_system"),

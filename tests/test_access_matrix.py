@@ -75,6 +75,10 @@ def row(url: str, data: dict | None = None, **methods: str) -> Row:
 MATRIX: dict[str, Row] = {
     "": row("/", GET="302 200 200 200 200 200 200"),
     "dashboard/health/": row("/dashboard/health/", GET="302 200 200 200 200 200 200"),
+    # The alert is about the engineer's connector; acknowledging needs change on it (Auditors, Viewers: 403).
+    "alerts/": row("/alerts/", GET="302 200 200 200 403 200 200"),
+    "alerts/<int:pk>/": row("/alerts/{alert}/", GET="302 200 200 404 404 200 200"),
+    "alerts/<int:pk>/acknowledge/": row("/alerts/{alert}/acknowledge/", POST="302 302 302 404 404 403 403"),
     "login/": row(
         "/login/",
         GET="200 302 302 302 302 302 302",
@@ -380,6 +384,11 @@ MATRIX: dict[str, Row] = {
         "/api/v1/masterdata/candidates/{candidate}/not-duplicate/", POST="401 200 403 403 200 403 403"
     ),
     "api/v1/masterdata/": row("/api/v1/masterdata/", GET="401 200 200 200 200 200 200"),
+    "api/v1/^alerts/$": row("/api/v1/alerts/", GET="401 200 200 200 403 200 200"),
+    "api/v1/^alerts/(?P<pk>[^/.]+)/$": row("/api/v1/alerts/{alert}/", GET="401 200 200 404 403 200 200"),
+    "api/v1/^alerts/(?P<pk>[^/.]+)/acknowledge/$": row(
+        "/api/v1/alerts/{alert}/acknowledge/", POST="401 200 200 404 403 403 403"
+    ),
     "api/v1/^tokens/$": row("/api/v1/tokens/", GET="401 200 200 200 200 200 200", POST="401 400 400 400 400 400 400"),
     "api/v1/^tokens/(?P<pk>[^/.]+)/$": row("/api/v1/tokens/{token}/", DELETE="401 204 404 404 404 404 404"),
     "api/schema/": row("/api/schema/", GET="200 200 200 200 200 200 200"),
@@ -571,6 +580,10 @@ def world(personas):
     from accounts.tokens import create_token
 
     token, _ = create_token(personas["admin"], "matrix")
+    from monitoring.choices import AlertKind
+    from monitoring.tests.factories import make_alert
+
+    alert = make_alert("Deliveries to ERP REST are paused", connector=connector, kind=AlertKind.CIRCUIT_OPEN)
     people = {**personas, "outsider": outsider}
     return {
         "people": people,
@@ -588,6 +601,7 @@ def world(personas):
             "job": job.pk,
             "entry": LogEntry.objects.order_by("pk").first().pk,
             "token": token.pk,
+            "alert": alert.pk,
             "user": personas["viewer"].pk,
             "engineer": engineer.pk,
         },

@@ -20,6 +20,7 @@ INTEGRATIONS_ALL = ["Integrations", "Systems", "Connectors", "Flows", "Runs", "D
 def test_menu_per_role(personas):
     assert labels(personas["admin"]) == [
         "Dashboard",
+        "Alerts",
         *INTEGRATIONS_ALL,
         "Master data",
         "Review queue",
@@ -29,6 +30,7 @@ def test_menu_per_role(personas):
     ]
     assert labels(personas["auditor"]) == [
         "Dashboard",
+        "Alerts",
         *INTEGRATIONS_ALL,
         "Master data",
         "Review queue",
@@ -36,10 +38,18 @@ def test_menu_per_role(personas):
         "API",
     ]
     # Engineers hold "add" on connectors and flows: the entries lead them to create their first.
-    assert labels(personas["engineer"]) == ["Dashboard", *INTEGRATIONS_ALL, "Master data", "Review queue", "API"]
+    assert labels(personas["engineer"]) == [
+        "Dashboard",
+        "Alerts",
+        *INTEGRATIONS_ALL,
+        "Master data",
+        "Review queue",
+        "API",
+    ]
     assert labels(personas["steward"]) == ["Dashboard", "Integrations", "Systems", "Master data", "Review queue", "API"]
     assert labels(personas["viewer"]) == [
         "Dashboard",
+        "Alerts",
         "Integrations",
         "Systems",
         "Connectors",

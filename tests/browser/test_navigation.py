@@ -22,20 +22,20 @@ ROLES = ["admin", "engineer", "steward", "auditor", "viewer", "nobody"]
 # mistake there cannot make the menu test agree with itself.
 INTEGRATIONS = {"Integrations", "Systems", "Connectors", "Flows", "Runs", "Dead-letter queue"}
 MUST_SEE = {
-    "admin": {"Dashboard", *INTEGRATIONS, "Master data", "Review queue", "Audit trail", "API", "Admin"},
-    "engineer": {"Dashboard", *INTEGRATIONS, "Master data", "Review queue", "API"},
+    "admin": {"Dashboard", "Alerts", *INTEGRATIONS, "Master data", "Review queue", "Audit trail", "API", "Admin"},
+    "engineer": {"Dashboard", "Alerts", *INTEGRATIONS, "Master data", "Review queue", "API"},
     "steward": {"Dashboard", "Integrations", "Systems", "Master data", "Review queue", "API"},
-    "auditor": {"Dashboard", *INTEGRATIONS, "Master data", "Review queue", "Audit trail", "API"},
-    "viewer": {"Dashboard", "Integrations", "Systems", "Connectors", "Flows", "Runs", "Master data", "API"},
+    "auditor": {"Dashboard", "Alerts", *INTEGRATIONS, "Master data", "Review queue", "Audit trail", "API"},
+    "viewer": {"Dashboard", "Alerts", "Integrations", "Systems", "Connectors", "Flows", "Runs", "Master data", "API"},
     "nobody": {"Dashboard", "API"},
 }
 MUST_NOT_SEE = {
     "admin": set(),
     "engineer": {"Audit trail", "Admin"},
-    "steward": {"Connectors", "Flows", "Runs", "Dead-letter queue", "Audit trail", "Admin"},
+    "steward": {"Alerts", "Connectors", "Flows", "Runs", "Dead-letter queue", "Audit trail", "Admin"},
     "auditor": {"Admin"},
     "viewer": {"Dead-letter queue", "Review queue", "Audit trail", "Admin"},
-    "nobody": INTEGRATIONS | {"Master data", "Review queue", "Audit trail", "Admin"},
+    "nobody": INTEGRATIONS | {"Alerts", "Master data", "Review queue", "Audit trail", "Admin"},
 }
 
 

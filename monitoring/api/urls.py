@@ -1,0 +1,7 @@
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("alerts", views.AlertViewSet, basename="alert")
+urlpatterns = router.urls
