@@ -42,6 +42,9 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     "integrations.recordoutcome": {A: VIEW, E: VIEW, AU: VIEW},
     "integrations.delivery": {A: VIEW, AU: VIEW},
     "integrations.inboundevent": {A: VIEW, AU: VIEW},
+    # Reconciliations are shown for the connectors a person may view; starting one takes
+    # add here and change on the connector (it asks the target for every key it holds).
+    "integrations.reconciliation": {A: ("view", "add"), E: ("view", "add"), AU: VIEW, V: VIEW},
     "monitoring.heartbeat": {A: VIEW, E: VIEW, AU: VIEW},
     # Alerts are shown about the flows and connectors a person may view (monitoring/alerts.py);
     # acknowledging one takes change on the alert and on its flow or connector.

@@ -51,6 +51,8 @@ app.conf.update(
             "schedule": float(settings.JUNCTION_SWEEP_SECONDS),
             "options": {"expires": settings.JUNCTION_SWEEP_SECONDS},
         },
+        # Starts the reconciliations that are due (integrations/engine/reconcile.py).
+        "schedule-reconciliations": {"task": "integrations.tasks.schedule_reconciliations", "schedule": 3600.0},
         # Opens and resolves alerts as conditions come and go (monitoring/alerts.py).
         "evaluate-alerts": {
             "task": "monitoring.tasks.evaluate_alerts",

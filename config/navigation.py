@@ -95,6 +95,13 @@ INTEGRATIONS = (
         "integrations.view_recordoutcome",
         matches=("integrations:deadletter_",),
     ),
+    MenuItem(
+        "Reconciliations",
+        "integrations:reconciliation_list",
+        "clipboard-check",
+        "integrations.view_reconciliation",
+        matches=("integrations:reconciliation_",),
+    ),
 )
 
 MENU = (

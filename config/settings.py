@@ -330,6 +330,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MasterEntityEnum": "masterdata.entities.Entity",
         "FlowEntityEnum": "integrations.choices.FlowEntity",
+        "ReconciliationStatusEnum": "integrations.choices.ReconciliationStatus",
     },
 }
 
@@ -367,6 +368,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "integrations.recordoutcome",
     "integrations.delivery",
     "integrations.inboundevent",
+    "integrations.reconciliation",
     # The hash chain's own bookkeeping (audit/chain.py): auditing it would chain the chain;
     # verify_audit_trail checks it instead, and a purge is recorded as an event.
     "audit.auditpending",
@@ -456,6 +458,9 @@ JUNCTION_DEMO = env.bool("JUNCTION_DEMO", default=DEBUG)
 JUNCTION_DEMO_ERP_PORT = env.int("JUNCTION_DEMO_ERP_PORT", default=8100)
 # Local folders the files adapter may read and write must lie inside this one.
 JUNCTION_FILES_ROOT = env.path("JUNCTION_FILES_ROOT", default=VAR_DIR / "files")
+# Every enabled target whose adapter can list its keys is reconciled this often, per entity
+# delivered to it (integrations/engine/reconcile.py); 0 turns the schedule off.
+JUNCTION_RECONCILE_HOURS = env.int("JUNCTION_RECONCILE_HOURS", default=24)
 # Where connectors may connect to, comma-separated: host names, *.domain wildcards, CIDR networks
 # (e.g. "erp.example.com,*.corp.example.com,10.20.0.0/16"). Empty: anywhere but the addresses
 # integrations/outbound.py always refuses (link-local, cloud metadata, multicast, …).

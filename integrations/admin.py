@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 
 from . import services
-from .models import Connector, Flow, RecordOutcome, Run, System
+from .models import Connector, Flow, Reconciliation, RecordOutcome, Run, System
 from .views.common import may
 
 GUARDED = (System, Connector, Flow)
@@ -150,3 +150,11 @@ class RecordOutcomeAdmin(ReadOnlyAdmin):
     search_fields = ("external_id",)
     list_select_related = ("flow", "target")
     show_full_result_count = False  # no COUNT(*) over millions of rows per page
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(ReadOnlyAdmin):
+    visible = services.visible_reconciliations
+    list_display = ("__str__", "status", "delivered", "present", "missing_count", "queued_at")
+    list_filter = ("status", "entity")
+    list_select_related = ("target",)

@@ -77,3 +77,10 @@ class Action(models.TextChoices):
     CREATED = "created", "Created"
     UPDATED = "updated", "Updated"
     UNCHANGED = "unchanged", "Unchanged"
+
+
+class ReconciliationStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

@@ -9,8 +9,18 @@ from django import forms
 from django.db.models import Q
 
 from .adapters import registry
-from .choices import CircuitState, Environment, FlowEntity, OutcomeStatus, RunStatus, Stage, SystemKind, Trigger
-from .models import Connector, Flow, RecordOutcome, Run, System
+from .choices import (
+    CircuitState,
+    Environment,
+    FlowEntity,
+    OutcomeStatus,
+    ReconciliationStatus,
+    RunStatus,
+    Stage,
+    SystemKind,
+    Trigger,
+)
+from .models import Connector, Flow, Reconciliation, RecordOutcome, Run, System
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -21,6 +31,12 @@ def visible_flows(request):
 
 def visible_systems(request):
     return System.objects.restrict(request.user if request else None, "view").order_by("name")
+
+
+def reconciled_targets(request):
+    """Connectors the person may view that have been reconciled: the only useful choices."""
+    connectors = Connector.objects.restrict(request.user if request else None, "view")
+    return connectors.filter(pk__in=Reconciliation.objects.values("target")).order_by("name")
 
 
 class SystemFilterSet(django_filters.FilterSet):
@@ -107,3 +123,19 @@ class RunApiFilterSet(RunFilterSet):
 
     class Meta(RunFilterSet.Meta):
         fields = ["flow", "status", "stage", "trigger", "since", "until"]
+
+
+class ReconciliationFilterSet(django_filters.FilterSet):
+    target = django_filters.ModelChoiceFilter(queryset=reconciled_targets, empty_label="Any target")
+    entity = django_filters.ChoiceFilter(choices=FlowEntity.choices, empty_label="Any entity")
+    status = django_filters.ChoiceFilter(choices=ReconciliationStatus.choices, empty_label="Any status")
+
+    class Meta:
+        model = Reconciliation
+        fields = ["target", "entity", "status"]
+
+
+class ReconciliationApiFilterSet(ReconciliationFilterSet):
+    """API: the target by id number (the queryset is already narrowed to visible connectors)."""
+
+    target = django_filters.NumberFilter(field_name="target_id")

@@ -14,6 +14,7 @@ from typing import Any
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from guardian.shortcuts import assign_perm
 from rest_framework import serializers
@@ -22,14 +23,17 @@ from audit.events import record_event
 from integrations import crypto
 from integrations.adapters import registry
 from integrations.adapters.base import Check
-from integrations.choices import OutcomeStatus
-from integrations.engine import actions
+from integrations.choices import FlowEntity, OutcomeStatus
+from integrations.engine import actions, reconcile
 from integrations.engine.actions import ActionError
-from integrations.models import Connector, Flow, RecordOutcome, Run
+from integrations.engine.reconcile import ReconcileError
+from integrations.models import Connector, Flow, Reconciliation, RecordOutcome, Run
 
 __all__ = [
     "ActionError",
     "ConfigErrors",
+    "ReconcileError",
+    "accept_deletions",
     "audit",
     "changeable_outcomes",
     "check_connection",
@@ -38,8 +42,10 @@ __all__ = [
     "flow_by_name_or_id",
     "grant_creator",
     "iter_ids",
+    "may_reconcile",
     "merged_credentials",
     "promote_flow",
+    "reconcile_target",
     "replay_outcomes",
     "route_errors",
     "run_flow",
@@ -47,6 +53,7 @@ __all__ = [
     "validate_connector_config",
     "visible_flows",
     "visible_outcomes",
+    "visible_reconciliations",
     "visible_runs",
 ]
 
@@ -74,6 +81,11 @@ def visible_outcomes(user) -> QuerySet[RecordOutcome]:
 def changeable_outcomes(user) -> QuerySet[RecordOutcome]:
     """Outcomes ``user`` may replay or discard: those of flows they may change."""
     return RecordOutcome.objects.restrict(user, "view").filter(flow__in=visible_flows(user, "change"))
+
+
+def visible_reconciliations(user) -> QuerySet[Reconciliation]:
+    """Reconciliations of the connectors ``user`` may view (and only with the role's ``view_reconciliation``)."""
+    return Reconciliation.objects.restrict(user, "view").filter(target__in=Connector.objects.restrict(user, "view"))
 
 
 def grant_creator(obj: Connector | Flow, user) -> None:
@@ -187,6 +199,57 @@ def check_connection(connector: Connector, user) -> list[Check]:
         checks=[{"name": check.name, "ok": check.ok} for check in checks],
     )
     return checks
+
+
+def may_reconcile(connector: Connector, user) -> bool:
+    """Whether ``user`` may start a reconciliation of ``connector``: the role's ``add_reconciliation``
+    and ``change`` on the connector (it asks the target for every key it holds)."""
+    return (
+        user is not None
+        and user.has_perm("integrations.add_reconciliation")
+        and Connector.objects.restrict(user, "change").filter(pk=connector.pk).exists()
+    )
+
+
+def reconcile_target(target: Connector, entity: str, user, *, via: str = "page") -> Reconciliation:
+    """Queue a reconciliation of ``target`` for ``entity`` on behalf of ``user`` and audit it.
+
+    ``PermissionDenied`` when ``user`` may not (``may_reconcile``); ``ReconcileError``
+    says why it cannot start (unknown entity, an adapter that cannot list its keys,
+    a disabled connector, one already queued or running).
+    """
+    if not may_reconcile(target, user):
+        raise PermissionDenied("Reconciling a connector takes your role's permission and change on the connector.")
+    if entity not in FlowEntity.values:
+        raise ReconcileError(f"{entity!r} is not an entity Junction delivers.")
+    stored = reconcile.start(target, entity, user=_person(user))
+    audit(target, user, "reconcile", entity=entity, reconciliation=stored.pk, via=via)
+    return stored
+
+
+def accept_deletions(stored: Reconciliation, user, *, via: str = "page") -> int:
+    """Accept the deletions ``stored`` found on behalf of ``user``: Junction forgets it delivered
+    those records (``reconcile.accept_deletions``); audited on the target. Returns how many it forgot.
+
+    ``PermissionDenied`` when ``user`` may not reconcile the target (``may_reconcile``);
+    ``ReconcileError`` says why it cannot be accepted (nothing found, already accepted, a later one).
+    """
+    target = stored.target
+    if not may_reconcile(target, user):
+        raise PermissionDenied(
+            "Accepting deletions takes your role's permission to reconcile and change on the connector."
+        )
+    forgotten = reconcile.accept_deletions(stored, user=_person(user))
+    audit(
+        target,
+        user,
+        "accept_deletions",
+        reconciliation=stored.pk,
+        entity=stored.entity,
+        records=forgotten,
+        via=via,
+    )
+    return forgotten
 
 
 # --- Flows ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 
-from .models import Connector, Flow, Run, System
+from .models import Connector, Flow, Reconciliation, Run, System
 
 ATTRS = {"class": "table table-hover align-middle"}
 
@@ -102,3 +102,43 @@ class RunTable(tables.Table):
 
     def render_requested_by(self, value):
         return value.get_username()
+
+
+NUMBER = {"th": {"class": "text-end"}, "td": {"class": "text-end"}}
+
+
+class ReconciliationTable(tables.Table):
+    id = tables.Column(linkify=True, verbose_name="#")
+    target = tables.Column(linkify=True)
+    status = tables.Column(attrs=NOWRAP)
+    requested_by = tables.Column(default="schedule", verbose_name="Started by")
+    queued_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="When", attrs=NOWRAP)
+    delivered = tables.Column(attrs=NUMBER)
+    present = tables.Column(attrs=NUMBER)
+    missing_count = tables.Column(attrs=NUMBER, verbose_name="Gone")
+
+    class Meta:
+        model = Reconciliation
+        fields = ["id", "target", "entity", "status", "requested_by", "queued_at"]
+        fields += ["delivered", "present", "missing_count"]
+        attrs = ATTRS
+        empty_text = "No reconciliations match."
+        order_by = ("-id",)
+
+    def render_id(self, value):
+        return f"#{value}"
+
+    def render_status(self, record):
+        return badge("reconciliation_status_badge.html", reconciliation=record)
+
+    def render_requested_by(self, value):
+        return value.get_username()
+
+    def render_delivered(self, record):
+        return "—" if record.status != "done" else f"{record.delivered:,}"
+
+    def render_present(self, record):
+        return "—" if record.status != "done" else f"{record.present:,}"
+
+    def render_missing_count(self, record):
+        return badge("reconciliation_gone.html", reconciliation=record)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.adapters.errors import PermanentError, TransientError
 from integrations.choices import Stage, Trigger
-from integrations.engine import actions, pipeline, sweeper
+from integrations.engine import actions, pipeline, reconcile, sweeper
 from integrations.models import Flow, InboundEvent, Run
 
 log = logging.getLogger(__name__)
@@ -94,3 +94,17 @@ def sweep() -> None:
     found = sweeper.sweep()
     if any(found.values()):
         log.info("Sweeper: %s", found)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def reconcile_target(reconciliation_id: int) -> None:
+    """Compare a target's keys with Junction's deliveries (engine/reconcile.py); asks the target only."""
+    reconcile.perform(reconciliation_id)
+
+
+@shared_task(ignore_result=True, expires=3000)
+def schedule_reconciliations() -> None:
+    """Sent by beat hourly: start the reconciliations that are due, re-queue lost ones."""
+    started = reconcile.schedule()
+    if started:
+        log.info("Reconciliations started: %d", started)

@@ -25,6 +25,7 @@ urlpatterns = [
         "connectors/<int:pk>/access/revoke/", views.ConnectorAccessRevokeView.as_view(), name="connector_access_revoke"
     ),
     path("connectors/<int:pk>/test/", views.ConnectorTestView.as_view(), name="connector_test"),
+    path("connectors/<int:pk>/reconcile/", views.ConnectorReconcileView.as_view(), name="connector_reconcile"),
     path("flows/", views.FlowListView.as_view(), name="flow_list"),
     path("flows/add/", views.FlowCreateView.as_view(), name="flow_add"),
     path("flows/<int:pk>/", views.FlowDetailView.as_view(), name="flow_detail"),
@@ -41,6 +42,14 @@ urlpatterns = [
     path("runs/<int:pk>/", views.RunDetailView.as_view(), name="run_detail"),
     path("runs/<int:pk>/progress/", views.RunDetailView.as_view(partial=True), name="run_progress"),
     path("outcomes/<int:pk>/", views.OutcomeDetailView.as_view(), name="outcome_detail"),
+    path("reconciliations/", views.ReconciliationListView.as_view(), name="reconciliation_list"),
+    path("reconciliations/<int:pk>/", views.ReconciliationDetailView.as_view(), name="reconciliation_detail"),
+    path(
+        "reconciliations/<int:pk>/progress/",
+        views.ReconciliationDetailView.as_view(partial=True),
+        name="reconciliation_progress",
+    ),
+    path("reconciliations/<int:pk>/accept/", views.ReconciliationAcceptView.as_view(), name="reconciliation_accept"),
     path("dead-letters/", views.DeadLetterListView.as_view(), name="deadletter_list"),
     path("dead-letters/replay/", views.DeadLetterReplayView.as_view(), name="deadletter_replay"),
     path("dead-letters/discard/", views.DeadLetterDiscardView.as_view(), name="deadletter_discard"),

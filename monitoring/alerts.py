@@ -13,7 +13,8 @@ the commit, through ``monitoring.notify``.
 What is watched (docs/operations.md, "Alerts"): a pilot or live flow whose
 last finished run failed or had problems, a run unfinished for too long, a
 scheduled flow that stopped running, records waiting in the dead-letter
-queue, a target paused by its circuit breaker, and a worker gone silent.
+queue, a target paused by its circuit breaker, records a reconciliation found
+deleted at a target, and a worker gone silent.
 A total outage (no worker, no scheduler) stops this evaluation too; that is
 what ``/healthz`` is for.
 
@@ -28,14 +29,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.timesince import timesince
 
 from audit.events import record_event
 from integrations import services as integrations
-from integrations.choices import CircuitState, RunStatus, Stage, Trigger
-from integrations.models import Connector, Flow, RecordOutcome, Run
+from integrations.choices import CircuitState, ReconciliationStatus, RunStatus, Stage, Trigger
+from integrations.models import Connector, Flow, Reconciliation, RecordOutcome, Run
 
 from .choices import AlertKind, Component, Severity
 from .models import Alert, Heartbeat
@@ -129,6 +130,7 @@ def current_conditions(now: datetime) -> list[Condition]:
         *_late_flows(now),
         *_dead_letters(),
         *_open_circuits(),
+        *_records_gone(),
         *_silent_workers(now),
     ]
 
@@ -259,6 +261,34 @@ def _open_circuits() -> list[Condition]:
             connector_id=c.pk,
         )
         for c in Connector.objects.filter(circuit=CircuitState.OPEN)
+    ]
+
+
+def _records_gone() -> list[Condition]:
+    """The latest completed reconciliation of a target and entity found delivered records missing."""
+    latest = (
+        Reconciliation.objects.filter(status=ReconciliationStatus.DONE)
+        .values("target", "entity")
+        .annotate(last=Max("pk"))
+        .values("last")
+    )
+    gaps = Reconciliation.objects.filter(pk__in=latest, missing_count__gt=0, accepted_at__isnull=True)
+    gaps = gaps.select_related("target")
+    return [
+        Condition(
+            f"records_gone:connector:{r.target_id}:{r.entity}",
+            AlertKind.RECORDS_GONE,
+            Severity.WARNING,
+            f"{r.missing_count} {r.get_entity_display().lower()} record{'s' if r.missing_count != 1 else ''} "
+            f"delivered to {r.target} {'are' if r.missing_count != 1 else 'is'} gone from it",
+            f"Reconciliation {r.pk} ({r.finished_at:%Y-%m-%d %H:%M} UTC): {r.target} no longer holds "
+            f"{r.missing_count} of the {r.delivered} records Junction delivered there; they were deleted "
+            "there. Junction does not create them again by itself: the reconciliation lists them. Decide "
+            "with the target's owners; if they stay deleted, accept the deletions on the reconciliation's "
+            "page (a record that changes at the source later is sent again either way).",
+            connector_id=r.target_id,
+        )
+        for r in gaps
     ]
 
 

@@ -20,6 +20,7 @@ class AlertKind(models.TextChoices):
     FLOW_LATE = "flow_late", "Scheduled flow late"
     DEAD_LETTERS = "dead_letters", "Records waiting in the dead-letter queue"
     CIRCUIT_OPEN = "circuit_open", "Target paused by its circuit breaker"
+    RECORDS_GONE = "records_gone", "Delivered records gone from a target"
     WORKER_SILENT = "worker_silent", "Worker silent"
 
 

@@ -140,7 +140,7 @@ def waiting_by_flow(user) -> dict[int, int] | None:
     """flow id → records waiting in the dead-letter queue; None for people who may not see records."""
     if not user.has_perm("integrations.view_recordoutcome"):
         return None
-    waiting = integrations.visible_outcomes(user).filter(status__in=integrations.WAITING)
+    waiting = integrations.visible_outcomes(user).filter(status__in=integrations.WAITING, dry_run=False)
     return dict(waiting.values("flow").annotate(n=Count("pk")).order_by().values_list("flow", "n"))
 
 

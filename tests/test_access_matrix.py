@@ -198,6 +198,10 @@ MATRIX: dict[str, Row] = {
     "integrations/connectors/<int:pk>/test/": row(
         "/integrations/connectors/{connector}/test/", POST="302 200 200 404 404 404 404"
     ),
+    # The REST connector cannot be reconciled: those who may try are sent back with the reason.
+    "integrations/connectors/<int:pk>/reconcile/": row(
+        "/integrations/connectors/{connector}/reconcile/", {"entity": "customer"}, POST="302 302 302 404 404 404 404"
+    ),
     "integrations/flows/": row("/integrations/flows/", GET="302 200 200 200 200 200 200"),
     "integrations/flows/add/": row(
         "/integrations/flows/add/",
@@ -248,6 +252,17 @@ MATRIX: dict[str, Row] = {
     "integrations/runs/<int:pk>/": row("/integrations/runs/{run}/", GET="302 200 200 404 404 200 200"),
     "integrations/runs/<int:pk>/progress/": row(
         "/integrations/runs/{run}/progress/", GET="302 200 200 404 404 200 200"
+    ),
+    "integrations/reconciliations/": row("/integrations/reconciliations/", GET="302 200 200 200 403 200 200"),
+    "integrations/reconciliations/<int:pk>/": row(
+        "/integrations/reconciliations/{reconciliation}/", GET="302 200 200 404 404 200 200"
+    ),
+    "integrations/reconciliations/<int:pk>/progress/": row(
+        "/integrations/reconciliations/{reconciliation}/progress/", GET="302 200 200 404 404 200 200"
+    ),
+    # Accepting needs change on the target; this one found nothing gone: sent back with the reason.
+    "integrations/reconciliations/<int:pk>/accept/": row(
+        "/integrations/reconciliations/{reconciliation}/accept/", POST="302 302 302 404 404 403 403"
     ),
     "integrations/outcomes/<int:pk>/": row("/integrations/outcomes/{outcome}/", GET="302 200 200 404 404 200 404"),
     "integrations/dead-letters/": row("/integrations/dead-letters/", GET="302 200 200 200 403 200 403"),
@@ -368,6 +383,20 @@ MATRIX: dict[str, Row] = {
         "/api/v1/outcomes/replay/", {"ids": ["{outcome}"]}, POST="401 400 400 404 403 404 403"
     ),
     "api/v1/^outcomes/(?P<pk>[^/.]+)/$": row("/api/v1/outcomes/{outcome}/", GET="401 200 200 404 403 200 403"),
+    # Starting one: the REST connector cannot be reconciled (400); the outsider may not see it (400, by field).
+    "api/v1/^reconciliations/$": row(
+        "/api/v1/reconciliations/",
+        {"target": "{connector}", "entity": "customer"},
+        GET="401 200 200 200 403 200 200",
+        POST="401 400 400 400 403 403 403",
+    ),
+    "api/v1/^reconciliations/(?P<pk>[^/.]+)/$": row(
+        "/api/v1/reconciliations/{reconciliation}/", GET="401 200 200 404 403 200 200"
+    ),
+    # Accepting: this one found nothing gone (409 with the reason for those who may).
+    "api/v1/^reconciliations/(?P<pk>[^/.]+)/accept/$": row(
+        "/api/v1/reconciliations/{reconciliation}/accept/", POST="401 409 409 404 403 403 403"
+    ),
     "api/v1/": row("/api/v1/", GET="401 200 200 200 200 200 200"),
     "api/v1/masterdata/^golden-records/$": row("/api/v1/masterdata/golden-records/", GET="401 200 200 200 200 200 200"),
     "api/v1/masterdata/^golden-records/(?P<pk>[^/.]+)/$": row(
@@ -584,6 +613,9 @@ def world(personas):
     from monitoring.tests.factories import make_alert
 
     alert = make_alert("Deliveries to ERP REST are paused", connector=connector, kind=AlertKind.CIRCUIT_OPEN)
+    from integrations.models import Reconciliation
+
+    reconciliation = Reconciliation.objects.create(target=connector, entity="customer", status="done")
     people = {**personas, "outsider": outsider}
     return {
         "people": people,
@@ -602,6 +634,7 @@ def world(personas):
             "entry": LogEntry.objects.order_by("pk").first().pk,
             "token": token.pk,
             "alert": alert.pk,
+            "reconciliation": reconciliation.pk,
             "user": personas["viewer"].pk,
             "engineer": engineer.pk,
         },

@@ -14,7 +14,7 @@ def labels(user):
     return menu_labels(user)
 
 
-INTEGRATIONS_ALL = ["Integrations", "Systems", "Connectors", "Flows", "Runs", "Dead-letter queue"]
+INTEGRATIONS_ALL = ["Integrations", "Systems", "Connectors", "Flows", "Runs", "Dead-letter queue", "Reconciliations"]
 
 
 def test_menu_per_role(personas):
@@ -55,6 +55,7 @@ def test_menu_per_role(personas):
         "Connectors",
         "Flows",
         "Runs",
+        "Reconciliations",
         "Master data",
         "API",
     ]  # no record outcomes for viewers, so no dead-letter queue

@@ -11,9 +11,9 @@ from accounts.reauth import RecentAuthRequired
 
 from .. import services
 from ..adapters import registry
-from ..choices import Stage
+from ..choices import FlowEntity, Stage
 from ..engine import mapping
-from ..models import Connector, Flow, RecordOutcome, Run, System
+from ..models import Connector, Flow, Reconciliation, RecordOutcome, Run, System
 
 
 class SystemSerializer(serializers.ModelSerializer):
@@ -293,3 +293,86 @@ class CheckSerializer(serializers.Serializer):
 class ConnectionTestSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     checks = CheckSerializer(many=True)
+
+
+class ReconciliationSerializer(serializers.ModelSerializer):
+    """A reconciliation in a list: its counts, not the records found missing (see its own URL)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:reconciliation-detail")
+    page = serializers.SerializerMethodField(help_text="The reconciliation's page in the portal.")
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Who started it; null: the schedule."
+    )
+    finished = serializers.BooleanField(read_only=True)
+    accepted_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who accepted the deletions it found (null: nobody yet, or a deleted user when accepted_at is set).",
+    )
+
+    class Meta:
+        model = Reconciliation
+        fields = [
+            "id",
+            "url",
+            "page",
+            "target",
+            "entity",
+            "status",
+            "finished",
+            "requested_by",
+            "delivered",
+            "present",
+            "missing_count",
+            "error",
+            "accepted_at",
+            "accepted_by",
+            "queued_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "accepted_at": {
+                "help_text": "When someone accepted the deletions it found: Junction forgot it delivered them."
+            }
+        }
+
+    def get_page(self, reconciliation) -> str:
+        request = self.context.get("request")
+        path = reconciliation.get_absolute_url()
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class MissingRecordSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The record's key at the target.")
+    subject = serializers.CharField(
+        help_text="Junction's name for the record: `golden:<id>` (master data) or `<source system id>:<id>`."
+    )
+
+
+class ReconciliationDetailSerializer(ReconciliationSerializer):
+    missing = MissingRecordSerializer(
+        many=True, read_only=True, help_text="The first 1,000 records found gone; missing_count counts them all."
+    )
+
+    class Meta(ReconciliationSerializer.Meta):
+        fields = [*ReconciliationSerializer.Meta.fields, "missing"]
+        read_only_fields = fields
+
+
+class RefusalSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="Why not, for a person.")
+
+
+class ReconciliationRequestSerializer(serializers.Serializer):
+    target = serializers.PrimaryKeyRelatedField(
+        queryset=Connector.objects.none(), help_text="The id of a connector Junction delivers to."
+    )
+    entity = serializers.ChoiceField(choices=FlowEntity.choices)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["target"].queryset = visible(self.context.get("request"), Connector)
+        return fields

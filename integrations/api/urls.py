@@ -10,6 +10,7 @@ router.register("connectors", views.ConnectorViewSet)
 router.register("flows", views.FlowViewSet)
 router.register("runs", views.RunViewSet, basename="run")
 router.register("outcomes", views.OutcomeViewSet, basename="outcome")
+router.register("reconciliations", views.ReconciliationViewSet, basename="reconciliation")
 
 urlpatterns = [
     path("inbound/<int:pk>/", InboundView.as_view(), name="inbound"),

@@ -1,4 +1,4 @@
-"""Integration API: systems, connectors, flows, runs and record outcomes.
+"""Integration API: systems, connectors, flows, runs, record outcomes and reconciliations.
 
 The same choke point as the pages: every queryset comes through
 ``restrict()``, and the actions (test a connector; run, promote or preview a
@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, permissions, status, viewsets
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -21,9 +21,16 @@ from accounts.api.viewsets import RestrictedModelViewSet
 from audit.context import attribute_changes_to
 
 from .. import services
-from ..engine import actions
-from ..filtersets import ConnectorFilterSet, FlowFilterSet, OutcomeFilterSet, RunApiFilterSet, SystemFilterSet
-from ..models import Connector, Flow, Run, System
+from ..engine import actions, reconcile
+from ..filtersets import (
+    ConnectorFilterSet,
+    FlowFilterSet,
+    OutcomeFilterSet,
+    ReconciliationApiFilterSet,
+    RunApiFilterSet,
+    SystemFilterSet,
+)
+from ..models import Connector, Flow, Reconciliation, Run, System
 from . import serializers as s
 from .access import AccessActionsMixin
 
@@ -193,3 +200,114 @@ class OutcomeViewSet(ReadOnlyRestrictedViewSet):
         except services.ActionError as exc:
             raise exceptions.ValidationError({"reason": [str(exc)]}) from None
         return Response({"discarded": count})
+
+
+class SeesReconciliations(permissions.BasePermission):
+    """Reading needs the role's ``view_reconciliation``; starting one its ``add_reconciliation`` too
+    (and change on the connector, which the view checks once it knows which)."""
+
+    message = "Your role does not include reconciliations."
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user.has_perm("integrations.view_reconciliation"):
+            return False
+        if request.method == "POST" and not user.has_perm("integrations.add_reconciliation"):
+            what = "accept their deletions" if getattr(view, "action", None) == "accept" else "start them"
+            self.message = f"Your role may see reconciliations but not {what}."
+            return False
+        return True
+
+
+class ReconciliationBusy(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "busy"
+
+
+class CannotAccept(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "cannot_accept"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Reconciliations of the connectors the caller may view, newest first"),
+    retrieve=extend_schema(summary="One reconciliation, with the records found gone"),
+)
+class ReconciliationViewSet(mixins.CreateModelMixin, ReadOnlyRestrictedViewSet):
+    """What Junction delivered to a target that the target no longer holds (deleted there)."""
+
+    filterset_class = ReconciliationApiFilterSet
+    permission_classes = [permissions.IsAuthenticated, SeesReconciliations]
+
+    def get_queryset(self):
+        return (
+            services.visible_reconciliations(self.request.user)
+            .select_related("requested_by", "accepted_by")
+            .order_by("-pk")
+        )
+
+    def get_serializer_class(self):
+        return s.ReconciliationSerializer if self.action == "list" else s.ReconciliationDetailSerializer
+
+    @extend_schema(
+        request=s.ReconciliationRequestSerializer,
+        responses={
+            201: s.ReconciliationDetailSerializer,
+            400: OpenApiResponse(
+                description="By field: an unknown entity, a target the caller may not view, or one that cannot "
+                "be reconciled (its adapter cannot list its keys, or it is disabled)."
+            ),
+            403: OpenApiResponse(description="The caller may view the target but not change it, or the role may not."),
+            409: OpenApiResponse(description="One of this target and entity is already queued or running."),
+        },
+        summary="Start a reconciliation",
+        description="Queues a comparison of the target's keys with Junction's deliveries for the entity; a worker "
+        "runs it (poll the returned `url` until `finished`). Records a `reconcile` event in the audit trail.",
+    )
+    def create(self, request, *args, **kwargs):
+        body = s.ReconciliationRequestSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        target, entity = body.validated_data["target"], body.validated_data["entity"]
+        if not services.may_reconcile(target, request.user):
+            raise exceptions.PermissionDenied("You may view this connector but not reconcile it.")
+        try:
+            stored = services.reconcile_target(target, entity, request.user, via="api")
+        except services.ReconcileError as exc:
+            busy = Reconciliation.objects.filter(target=target, entity=entity, status__in=reconcile.BUSY)
+            if busy.exists():
+                raise ReconciliationBusy(str(exc)) from None
+            raise exceptions.ValidationError({"target": [str(exc)]}) from None
+        data = s.ReconciliationDetailSerializer(stored, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.ReconciliationDetailSerializer,
+            403: OpenApiResponse(
+                s.RefusalSerializer, description="The caller may view the reconciliation but not reconcile its target."
+            ),
+            409: OpenApiResponse(
+                s.RefusalSerializer,
+                description="It cannot be accepted; `detail` says why: it found nothing gone (or has not finished), "
+                "someone already accepted it (and who), or a later reconciliation of the target and entity exists.",
+            ),
+        },
+        summary="Accept the deletions a reconciliation found",
+        description="Junction forgets it delivered the listed records to the target (they were deleted there), so "
+        "later reconciliations stop reporting them and the *records gone* alert resolves; a record that changes at "
+        "the source later is sent, and created at the target, again. Only the latest completed reconciliation of a "
+        "target and entity can be accepted, once; when it found more records than it lists, a new reconciliation is "
+        "queued to find the rest. Needs what starting one needs. Records an `accept_deletions` event in the audit "
+        "trail.",
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        stored = self.get_object()
+        if not services.may_reconcile(stored.target, request.user):
+            raise exceptions.PermissionDenied("You may view this reconciliation but not reconcile its target.")
+        try:
+            services.accept_deletions(stored, request.user, via="api")
+        except services.ReconcileError as exc:
+            raise CannotAccept(str(exc)) from None
+        return Response(self.get_serializer(stored).data)

@@ -1,5 +1,6 @@
 from .connector import Connector, ConnectorGroupObjectPermission, ConnectorUserObjectPermission
 from .flow import Flow, FlowGroupObjectPermission, FlowUserObjectPermission
+from .reconciliation import Reconciliation
 from .run import COUNTERS, Delivery, InboundEvent, RecordOutcome, Run
 from .system import System, SystemGroupObjectPermission, SystemUserObjectPermission
 
@@ -13,6 +14,7 @@ __all__ = [
     "FlowGroupObjectPermission",
     "FlowUserObjectPermission",
     "InboundEvent",
+    "Reconciliation",
     "RecordOutcome",
     "Run",
     "System",

@@ -124,6 +124,12 @@ class RecordOutcome(models.Model):
                 condition=Q(status__in=["pending", "retrying"]),
             ),
             models.Index(fields=["flow", "status", "-id"], name="outcome_flow_status"),
+            # The dead-letter queue per flow (the dashboard, alerts): a few rows among millions.
+            models.Index(
+                fields=["flow"],
+                name="outcome_waiting",
+                condition=Q(status__in=["dead", "quarantined"], dry_run=False),
+            ),
         ]
 
     def __str__(self):

@@ -24,6 +24,7 @@ OUTCOME_STATUS = {
     "dead": "danger",
     "discarded": "light",
 }
+RECONCILIATION_STATUS = {"queued": "secondary", "running": "primary", "done": "success", "failed": "danger"}
 ACTION = {"created": "success", "updated": "primary", "unchanged": "secondary"}
 
 
@@ -53,6 +54,11 @@ def run_colour(value) -> str:
 @register.filter
 def outcome_colour(value) -> str:
     return OUTCOME_STATUS.get(str(value), "secondary")
+
+
+@register.filter
+def reconciliation_colour(value) -> str:
+    return RECONCILIATION_STATUS.get(str(value), "secondary")
 
 
 @register.filter

@@ -32,6 +32,12 @@ from .flows import (
     FlowRunView,
     FlowUpdateView,
 )
+from .reconciliations import (
+    ConnectorReconcileView,
+    ReconciliationAcceptView,
+    ReconciliationDetailView,
+    ReconciliationListView,
+)
 from .runs import OutcomeDetailView, RunDetailView, RunListView
 from .systems import SystemCreateView, SystemDeleteView, SystemDetailView, SystemListView, SystemUpdateView
 
@@ -44,6 +50,7 @@ __all__ = [
     "ConnectorDeleteView",
     "ConnectorDetailView",
     "ConnectorListView",
+    "ConnectorReconcileView",
     "ConnectorTestView",
     "ConnectorUpdateView",
     "DeadLetterDiscardView",
@@ -62,6 +69,9 @@ __all__ = [
     "FlowRunView",
     "FlowUpdateView",
     "OutcomeDetailView",
+    "ReconciliationAcceptView",
+    "ReconciliationDetailView",
+    "ReconciliationListView",
     "RunDetailView",
     "RunListView",
     "SystemAccessGrantView",

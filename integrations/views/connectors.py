@@ -19,6 +19,7 @@ from ..forms import ConnectorForm
 from ..models import Connector
 from ..tables import ConnectorTable
 from .common import ProtectedDeleteView
+from .reconciliations import reconciliation_card
 
 
 class ConnectorListView(generic.ObjectListView):
@@ -52,6 +53,7 @@ class ConnectorDetailView(generic.ObjectDetailView):
             settings_rows=settings_rows(connector),
             source_of=flows.filter(source=connector),
             target_of=flows.filter(targets=connector),
+            reconciliation=reconciliation_card(connector, user),
         )
         return context
 

@@ -85,6 +85,18 @@ def test_someone_granted_one_flow_sees_that_flow_but_not_its_runs_without_the_ro
     assert "4,242" not in html and "Payroll to bank" not in html and 'data-testid="stat-delivered"' not in html
 
 
+def test_a_dry_runs_quarantined_records_are_not_waiting(client_for, personas):
+    # The dead-letter queue leaves dry runs out (nothing to replay: they wrote nothing); so does its count.
+    flow = make_flow("Shop orders to ERP", stage=Stage.TEST)
+    run = make_run(flow, status=RunStatus.PARTIAL, read=3, quarantined=3)
+    make_outcomes(run, 3, OutcomeStatus.QUARANTINED, dry_run=True)
+    make_outcomes(make_run(flow, status=RunStatus.PARTIAL, stage=Stage.LIVE), 1, OutcomeStatus.DEAD)
+
+    health = client_for(personas["admin"]).get(HOME).context["health"]
+
+    assert health.waiting == 1 and health.flows[0].waiting == 1
+
+
 def test_an_engineer_sees_only_the_flows_granted_to_them(client_for, personas):
     engineer = personas["engineer"]
     mine = make_flow("Shop orders to ERP", owner=engineer, stage=Stage.LIVE)

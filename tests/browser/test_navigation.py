@@ -20,19 +20,39 @@ ROLES = ["admin", "engineer", "steward", "auditor", "viewer", "nobody"]
 
 # Facts about the menu stated independently of ``config.navigation``, so a
 # mistake there cannot make the menu test agree with itself.
-INTEGRATIONS = {"Integrations", "Systems", "Connectors", "Flows", "Runs", "Dead-letter queue"}
+INTEGRATIONS = {"Integrations", "Systems", "Connectors", "Flows", "Runs", "Dead-letter queue", "Reconciliations"}
 MUST_SEE = {
     "admin": {"Dashboard", "Alerts", *INTEGRATIONS, "Master data", "Review queue", "Audit trail", "API", "Admin"},
     "engineer": {"Dashboard", "Alerts", *INTEGRATIONS, "Master data", "Review queue", "API"},
     "steward": {"Dashboard", "Integrations", "Systems", "Master data", "Review queue", "API"},
     "auditor": {"Dashboard", "Alerts", *INTEGRATIONS, "Master data", "Review queue", "Audit trail", "API"},
-    "viewer": {"Dashboard", "Alerts", "Integrations", "Systems", "Connectors", "Flows", "Runs", "Master data", "API"},
+    "viewer": {
+        "Dashboard",
+        "Alerts",
+        "Integrations",
+        "Systems",
+        "Connectors",
+        "Flows",
+        "Runs",
+        "Reconciliations",
+        "Master data",
+        "API",
+    },
     "nobody": {"Dashboard", "API"},
 }
 MUST_NOT_SEE = {
     "admin": set(),
     "engineer": {"Audit trail", "Admin"},
-    "steward": {"Alerts", "Connectors", "Flows", "Runs", "Dead-letter queue", "Audit trail", "Admin"},
+    "steward": {
+        "Alerts",
+        "Connectors",
+        "Flows",
+        "Runs",
+        "Dead-letter queue",
+        "Reconciliations",
+        "Audit trail",
+        "Admin",
+    },
     "auditor": {"Admin"},
     "viewer": {"Dead-letter queue", "Review queue", "Audit trail", "Admin"},
     "nobody": INTEGRATIONS | {"Alerts", "Master data", "Review queue", "Audit trail", "Admin"},
@@ -85,6 +105,7 @@ def test_menu_links_lead_to_their_pages(page, live_server, personas):
         ("Integrations", "Flows", "/integrations/flows/", "Flows"),
         ("Integrations", "Runs", "/integrations/runs/", "Runs"),
         ("Integrations", "Dead-letter queue", "/integrations/dead-letters/", "Dead-letter queue"),
+        ("Integrations", "Reconciliations", "/integrations/reconciliations/", "Reconciliations"),
         (None, "Audit trail", "/audit/", "Audit trail"),
         (None, "Dashboard", "/", "Dashboard"),
     ]:

@@ -274,6 +274,23 @@ class SqlAdapter(Adapter):
         for (index, row), action in zip(group, actions, strict=True):
             results[index] = WriteResult(records[index].key, action, encode_position(*(row[k] for k in keys)))
 
+    # -- reconciliation
+
+    def reconcile_ids(self, entity: str) -> set[str]:
+        """Every key in the entity's write table, in the form of the target ids writes return."""
+        table, keys = self._write_table(self._entity(entity))
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(*(table.c[k] for k in keys))).yield_per(10_000)
+                return {encode_position(*row) for row in rows}
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._error(exc) from exc
+
+    def key_of(self, entity: str, payload: dict[str, Any]) -> str:
+        """The key a record Junction wrote with ``payload`` has in the table (its values as the columns' types)."""
+        table, keys = self._write_table(self._entity(entity))
+        return encode_position(*(to_db(payload.get(k), table.c[k].type) for k in keys))
+
     # -- test connection
 
     def test_connection(self) -> list[Check]:

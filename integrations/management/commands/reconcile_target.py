@@ -1,13 +1,16 @@
 """``manage.py reconcile_target <connector> <entity>``: what Junction delivered that the target no longer holds.
 
-Lists the records deleted at the target since Junction delivered them (the
-adapter lists every key the target holds, archived ones included) and exits 1
-when there are any, so a scheduled job can alert on it. Changes nothing.
+Runs one reconciliation here and now (stored like those of the schedule and
+the pages, so it shows on the reconciliation pages and in alerts), lists the
+records deleted at the target since Junction delivered them (the adapter lists
+every key the target holds, archived ones included) and exits 1 when there are
+any, so a scheduled job can alert on it. Changes nothing at the target.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.engine.reconcile import ReconcileError, reconcile
+from integrations.choices import ReconciliationStatus
+from integrations.engine import reconcile
 from integrations.models import Connector
 
 
@@ -24,14 +27,18 @@ class Command(BaseCommand):
         if target is None:
             raise CommandError(f"No connector {connector!r}.")
         try:
-            result = reconcile(target, entity)
-        except ReconcileError as exc:
+            stored = reconcile.perform(reconcile.start(target, entity, queue=False).pk)
+        except reconcile.ReconcileError as exc:
             raise CommandError(str(exc)) from None
+        if stored.status == ReconciliationStatus.FAILED:
+            raise CommandError(stored.error)
         self.stdout.write(
-            f"{result.target}, {entity}: {result.delivered} delivered by Junction, "
-            f"{result.present} held by the target, {len(result.missing)} gone."
+            f"{target}, {entity}: {stored.delivered} delivered by Junction, "
+            f"{stored.present} held by the target, {stored.missing_count} gone."
         )
-        for key, subject in result.missing:
-            self.stdout.write(f"  gone: {key}  (Junction's {subject})")
-        if result.missing:
+        for gone in stored.missing:
+            self.stdout.write(f"  gone: {gone['key']}  (Junction's {gone['subject']})")
+        if stored.missing_count > len(stored.missing):
+            self.stdout.write(f"  … and {stored.missing_count - len(stored.missing)} more")
+        if stored.missing_count:
             raise SystemExit(1)

@@ -295,6 +295,27 @@ def test_upsert_on_composite_keys_reports_them_as_target_id(peer):
     assert peer.rows(table, order_by="region")[0]["amount"] == Decimal("2.00")
 
 
+def test_reconcile_lists_every_key_as_the_target_ids_writes_return(peer):
+    table = peer.table(
+        "prices",
+        sa.Column("region", sa.String(8), primary_key=True),
+        sa.Column("code", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("amount", sa.Numeric(10, 2)),
+    )
+    adapter = peer.adapter(price={"write_table": "prices", "id_column": "code", "key_columns": ["region", "code"]})
+    sent = [record(1, region="eu", code=7, amount="1.00"), record(2, region="us|x", code="8")]
+    written = adapter.write("price", sent)
+    peer.insert(table, [{"region": "uk", "code": 9}])  # written by someone else: not Junction's business
+
+    assert adapter.reconcile_ids("price") == {"eu|7", "us%7Cx|8", "uk|9"}
+    # A payload as Junction sent it (the code as text, say) has the key the write returned.
+    assert [adapter.key_of("price", r.payload) for r in sent] == [w.target_id for w in written]
+
+    with peer.engine.begin() as conn:
+        conn.execute(table.delete().where(table.c.region == "eu"))  # deleted at the target
+    assert adapter.reconcile_ids("price") == {"us%7Cx|8", "uk|9"}
+
+
 @pytest.mark.parametrize("peer", ["postgresql"], indirect=True)
 def test_postgres_json_columns_are_compared_for_unchanged(peer):
     from sqlalchemy.dialects.postgresql import JSON, JSONB
