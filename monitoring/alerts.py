@@ -138,11 +138,12 @@ def current_conditions(now: datetime) -> list[Condition]:
 def _last_runs() -> list[Condition]:
     """A pilot or live flow whose last finished run failed (critical) or had problems (warning)."""
     last = Run.objects.filter(flow=OuterRef("pk"), status__in=FINISHED).order_by("-pk").values("pk")[:1]
-    flows = Flow.objects.filter(stage__in=DELIVERING_STAGES).annotate(last_run=Subquery(last))
-    wanted = {f.last_run: f for f in flows if f.last_run}
+    last_runs = Flow.objects.filter(stage__in=DELIVERING_STAGES).annotate(last_run=Subquery(last))
+    wanted = [pk for pk in last_runs.values_list("last_run", flat=True) if pk]  # ids only: most are fine
     conditions = []
-    for run in Run.objects.filter(pk__in=wanted, status__in=(RunStatus.FAILED, RunStatus.PARTIAL)):
-        flow = wanted[run.pk]
+    problems = Run.objects.filter(pk__in=wanted, status__in=(RunStatus.FAILED, RunStatus.PARTIAL))
+    for run in problems.select_related("flow"):
+        flow = run.flow
         if run.status == RunStatus.FAILED:
             conditions.append(
                 Condition(
@@ -204,7 +205,7 @@ def _late_flows(now: datetime) -> list[Condition]:
         last_queued=Subquery(latest)
     )
     conditions = []
-    for flow in flows:
+    for flow in flows.only("name", "schedule_minutes", "updated"):
         every = timedelta(minutes=flow.schedule_minutes or 60)
         since = flow.last_queued or flow.updated  # never ran: count from when it was last changed (promoted)
         if since >= now - 2 * every - grace:
@@ -228,7 +229,7 @@ def _dead_letters() -> list[Condition]:
     waiting = (
         RecordOutcome.objects.filter(status__in=integrations.WAITING, dry_run=False)
         .values("flow")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("flow"))  # flow_id: read from the partial index alone
         .order_by()
     )
     counts = {row["flow"]: row["n"] for row in waiting}

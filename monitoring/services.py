@@ -141,7 +141,7 @@ def waiting_by_flow(user) -> dict[int, int] | None:
     if not user.has_perm("integrations.view_recordoutcome"):
         return None
     waiting = integrations.visible_outcomes(user).filter(status__in=integrations.WAITING, dry_run=False)
-    return dict(waiting.values("flow").annotate(n=Count("pk")).order_by().values_list("flow", "n"))
+    return dict(waiting.values("flow").annotate(n=Count("flow")).order_by().values_list("flow", "n"))
 
 
 def runs_per_hour(recent, now: datetime) -> dict:
