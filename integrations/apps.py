@@ -9,6 +9,24 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         checks.register(check_outbound_allowlist)
+        from masterdata.signals import golden_merged, golden_unmerged
+
+        golden_merged.connect(_archive_merged, dispatch_uid="integrations.archive_merged")
+        golden_unmerged.connect(_restore_unmerged, dispatch_uid="integrations.restore_unmerged")
+
+
+def _archive_merged(sender, merge, **kwargs):
+    from integrations.choices import ArchiveAction
+    from integrations.engine import archives
+
+    archives.plan(merge, ArchiveAction.ARCHIVE)
+
+
+def _restore_unmerged(sender, merge, **kwargs):
+    from integrations.choices import ArchiveAction
+    from integrations.engine import archives
+
+    archives.plan(merge, ArchiveAction.RESTORE)
 
 
 def check_outbound_allowlist(app_configs=None, **kwargs):

@@ -84,3 +84,14 @@ class ReconciliationStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+
+
+class ArchiveAction(models.TextChoices):
+    ARCHIVE = "archive", "Archive"
+    RESTORE = "restore", "Restore"
+
+
+class ArchiveStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.adapters.errors import PermanentError, TransientError
 from integrations.choices import Stage, Trigger
-from integrations.engine import actions, pipeline, reconcile, sweeper
+from integrations.engine import actions, archives, pipeline, reconcile, sweeper
 from integrations.models import Flow, InboundEvent, Run
 
 log = logging.getLogger(__name__)
@@ -108,3 +108,9 @@ def schedule_reconciliations() -> None:
     started = reconcile.schedule()
     if started:
         log.info("Reconciliations started: %d", started)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def archive_at_targets(merge_id: int) -> None:
+    """Archive (or restore) a merged-away golden record at the targets holding it (engine/archives.py)."""
+    archives.perform(merge_id)

@@ -75,6 +75,9 @@ class Adapter:
     can_write: ClassVar[bool] = True
     # Records are pushed to Junction (stored as InboundEvents) instead of read.
     inbound: ClassVar[bool] = False
+    # Entities whose records it archives when written with ``"active": false`` (and restores with
+    # ``true``): a golden record merged away is archived at the targets that hold it.
+    archives: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, settings: dict[str, Any], credentials: dict[str, Any] | None = None):
         self.settings = settings

@@ -182,6 +182,9 @@ def schedule(now: datetime | None = None) -> int:
         latest = Stored.objects.filter(target_id=target_id, entity=entity).order_by("-pk").first()
         if latest is not None and (latest.status in BUSY or latest.queued_at > due):
             continue
-        start(targets[target_id], entity)
+        try:
+            start(targets[target_id], entity)
+        except ReconcileError:  # a person started one a moment ago
+            continue
         started += 1
     return started

@@ -1,3 +1,4 @@
+from .archive import TargetArchive
 from .connector import Connector, ConnectorGroupObjectPermission, ConnectorUserObjectPermission
 from .flow import Flow, FlowGroupObjectPermission, FlowUserObjectPermission
 from .reconciliation import Reconciliation
@@ -20,4 +21,5 @@ __all__ = [
     "System",
     "SystemGroupObjectPermission",
     "SystemUserObjectPermission",
+    "TargetArchive",
 ]

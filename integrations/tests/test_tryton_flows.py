@@ -30,7 +30,7 @@ from integrations.adapters.base import OutRecord
 from integrations.adapters.tryton.client import TrytonClient
 from integrations.choices import OutcomeStatus, RunStatus, Stage, Trigger
 from integrations.engine import actions, mapping, pipeline
-from integrations.models import Connector, Delivery, Flow, InboundEvent, RecordOutcome, Run, System
+from integrations.models import Connector, Delivery, Flow, InboundEvent, RecordOutcome, Run, System, TargetArchive
 from integrations.tests.adapters.tryton_peer import skip_or_fail
 from integrations.tests.engine_world import SECRET
 from masterdata.models import GoldenRecord
@@ -474,6 +474,56 @@ def test_a_till_sale_is_booked_to_the_crm_walk_in_accounts_party(landscape, erp)
     (walk_in,) = parties(erp, landscape.party_code("crm", WALK_IN["id"]))
     assert sale["party"] == walk_in["id"] and walk_in["name"] == WALK_IN["company"]
     assert sale["state"] in DONE and sale["total_amount"] == sum(Decimal(c["price"]) for c in CATALOG[:2])
+
+
+def test_a_merge_archives_the_merged_away_party_and_undoing_it_restores_it(
+    landscape, erp, django_capture_on_commit_callbacks
+):
+    from integrations.engine import archives
+    from masterdata.services.merge import merge, unmerge
+
+    landscape.export(landscape.crm, "customers-0001.csv", [ADA, WILLIAM])
+    run_once(landscape.crm)
+    ada, william = (GoldenRecord.objects.get(source_records__external_id=r["id"]) for r in (ADA, WILLIAM))
+    ada_code, william_code = f"C-{ada.pk}", f"C-{william.pk}"
+
+    with django_capture_on_commit_callbacks() as queued:  # a steward decides they are one customer
+        record = merge(ada, william)
+    assert len(queued) == 1  # the worker's task, after the merge commits
+    assert archives.perform(record.pk) == 0
+
+    [archived] = record.target_archives.all()
+    assert (archived.action, archived.status, archived.target) == ("archive", "done", landscape.erp)
+    assert [p["active"] for p in parties(erp, william_code)] == [False]  # kept, archived: its history stays
+    assert [p["active"] for p in parties(erp, ada_code)] == [True]
+
+    with django_capture_on_commit_callbacks():
+        unmerge(record)
+    assert archives.perform(record.pk) == 0
+    assert [p["active"] for p in parties(erp, william_code)] == [True]
+    assert list(record.target_archives.values_list("action", "status")) == [("archive", "done"), ("restore", "done")]
+
+
+def test_an_erp_that_is_away_gets_the_archive_later(landscape, erp, tryton):
+    from integrations.engine import archives
+    from masterdata.services.merge import merge
+
+    landscape.export(landscape.crm, "customers-0001.csv", [ADA, WILLIAM])
+    run_once(landscape.crm)
+    ada, william = (GoldenRecord.objects.get(source_records__external_id=r["id"]) for r in (ADA, WILLIAM))
+    record = merge(ada, william)
+    tryton.stop()  # the ERP is down for maintenance
+
+    assert archives.perform(record.pk) == 1
+    [row] = record.target_archives.all()
+    assert row.status == "pending" and row.error.startswith("Will try again: ")
+    assert archives.due_merges(row.next_attempt_at) == [record.pk]  # the sweeper queues it when due
+
+    tryton.start()
+    TargetArchive.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    with tryton.client() as client:
+        assert archives.perform(record.pk) == 0
+        assert [p["active"] for p in parties(client, f"C-{william.pk}")] == [False]
 
 
 def test_reconciliation_reports_a_party_deleted_in_the_erp(landscape, erp):

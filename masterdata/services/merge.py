@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from masterdata.choices import CandidateStatus
 from masterdata.models import DuplicateCandidate, GoldenRecord, Merge
+from masterdata.signals import golden_merged, golden_unmerged
 
 from .ingest import index_golden
 from .locks import lock_entity
@@ -56,6 +57,7 @@ def merge(survivor: GoldenRecord, absorbed: GoldenRecord, chosen: dict | None = 
     refresh_golden(survivor)
     index_golden(survivor)
     _close_candidates(survivor, absorbed, candidate, actor)
+    golden_merged.send(Merge, merge=record)
     return record
 
 
@@ -100,6 +102,7 @@ def unmerge(record: Merge, *, actor=None) -> Merge:
         candidate = record.candidate
         candidate.status, candidate.decided_by, candidate.decided_at = CandidateStatus.OPEN, None, None
         candidate.save()
+    golden_unmerged.send(Merge, merge=record)
     return record
 
 

@@ -67,6 +67,7 @@ class TrytonAdapter(Adapter):
     label = "Tryton ERP"
     settings_schema = TrytonSettingsSerializer
     credentials_schema = TrytonCredentialsSerializer
+    archives = frozenset({"customer", "supplier"})  # parties: ``active`` archives and restores them
 
     def __init__(self, settings: dict[str, Any], credentials: dict[str, Any] | None = None):
         super().__init__(settings, credentials)
