@@ -39,6 +39,7 @@ def plan(merge, action: str) -> list[TargetArchive]:
     """The archives (or restores) ``merge`` calls for; queued for a worker after the commit."""
     if action == ArchiveAction.ARCHIVE:
         held = Delivery.objects.filter(entity=merge.absorbed.entity, subject=f"golden:{merge.absorbed_id}")
+        held = held.filter(subject__startswith="golden:")  # the predicate of the partial index delivery_golden
         rows = [
             TargetArchive(
                 merge=merge,

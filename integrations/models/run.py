@@ -152,6 +152,11 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["target", "entity", "subject"], name="delivery_identity")]
+        # A golden record's copies at every target (a merge archives them): master data only, so
+        # the deliveries of transactional records (most of them) write no entry here.
+        indexes = [
+            models.Index(fields=["subject"], name="delivery_golden", condition=Q(subject__startswith="golden:")),
+        ]
 
     def __str__(self):
         return f"{self.entity} {self.subject} → {self.target}:{self.remote_id}"
