@@ -46,7 +46,7 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     # add here and change on the connector (it asks the target for every key it holds).
     "integrations.reconciliation": {A: ("view", "add"), E: ("view", "add"), AU: VIEW, V: VIEW},
     # Written by workers after a merge; shown with the merge to the people who see golden records.
-    "integrations.targetarchive": {A: VIEW, E: VIEW, S: VIEW, AU: VIEW},
+    "integrations.targetchange": {A: VIEW, E: VIEW, S: VIEW, AU: VIEW},
     "monitoring.heartbeat": {A: VIEW, E: VIEW, AU: VIEW},
     # Alerts are shown about the flows and connectors a person may view (monitoring/alerts.py);
     # acknowledging one takes change on the alert and on its flow or connector.

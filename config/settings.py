@@ -369,7 +369,7 @@ AUDITLOG_EXCLUDE_TRACKING_MODELS = (
     "integrations.delivery",
     "integrations.inboundevent",
     "integrations.reconciliation",
-    "integrations.targetarchive",
+    "integrations.targetchange",
     # The hash chain's own bookkeeping (audit/chain.py): auditing it would chain the chain;
     # verify_audit_trail checks it instead, and a purge is recorded as an event.
     "audit.auditpending",

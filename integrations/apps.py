@@ -16,17 +16,15 @@ class IntegrationsConfig(AppConfig):
 
 
 def _archive_merged(sender, merge, **kwargs):
-    from integrations.choices import ArchiveAction
-    from integrations.engine import archives
+    from integrations.engine import merges
 
-    archives.plan(merge, ArchiveAction.ARCHIVE)
+    merges.plan(merge)
 
 
 def _restore_unmerged(sender, merge, **kwargs):
-    from integrations.choices import ArchiveAction
-    from integrations.engine import archives
+    from integrations.engine import merges
 
-    archives.plan(merge, ArchiveAction.RESTORE)
+    merges.plan(merge, undone=True)
 
 
 def check_outbound_allowlist(app_configs=None, **kwargs):

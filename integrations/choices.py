@@ -86,12 +86,15 @@ class ReconciliationStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class ArchiveAction(models.TextChoices):
+class ChangeAction(models.TextChoices):
+    """What a merge (or its undoing) changes at a target that holds one of the golden records."""
+
     ARCHIVE = "archive", "Archive"
     RESTORE = "restore", "Restore"
+    UPDATE = "update", "Update"
 
 
-class ArchiveStatus(models.TextChoices):
+class ChangeStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"

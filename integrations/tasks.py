@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integrations.adapters.errors import PermanentError, TransientError
 from integrations.choices import Stage, Trigger
-from integrations.engine import actions, archives, pipeline, reconcile, sweeper
+from integrations.engine import actions, merges, pipeline, reconcile, sweeper
 from integrations.models import Flow, InboundEvent, Run
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,6 @@ def schedule_reconciliations() -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def archive_at_targets(merge_id: int) -> None:
-    """Archive (or restore) a merged-away golden record at the targets holding it (engine/archives.py)."""
-    archives.perform(merge_id)
+def merge_at_targets(merge_id: int) -> None:
+    """Write what a merge changes at the targets holding its golden records (engine/merges.py)."""
+    merges.perform(merge_id)

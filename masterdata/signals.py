@@ -2,8 +2,8 @@
 
 Both are sent inside the merge's (or unmerge's) transaction, with ``merge`` (the
 ``Merge`` row): a receiver's writes commit or roll back with it. Integrations
-uses them to archive the merged-away record at the targets that hold it
-(integrations/engine/archives.py).
+uses them to carry a merge to the targets that hold its records
+(integrations/engine/merges.py).
 """
 
 from django.dispatch import Signal

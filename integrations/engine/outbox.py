@@ -244,12 +244,15 @@ def store(results: list[Result], deliveries: list[DeliveryRef], target_id: int, 
             )
         if deliveries:
             cursor.execute(
-                f"INSERT INTO {DELIVERY} (target_id, entity, subject, remote_id, last_key, payload, delivered_at)"  # noqa: S608 - fixed names
-                " SELECT %s, %s, d.subject, d.remote_id, d.last_key, coalesce(o.mapped, '{}'::jsonb), %s"
+                f"INSERT INTO {DELIVERY} (target_id, entity, subject, remote_id, last_key, payload, flow_id,"  # noqa: S608 - fixed names
+                " external_id, delivered_at)"
+                " SELECT %s, %s, d.subject, d.remote_id, d.last_key, coalesce(o.mapped, '{}'::jsonb), o.flow_id,"
+                " o.external_id, %s"
                 " FROM jsonb_to_recordset(%s::jsonb) AS d(id bigint, subject text, remote_id text, last_key text)"
                 f" JOIN {OUTCOME} o ON o.id = d.id"
                 " ON CONFLICT (target_id, entity, subject) DO UPDATE SET remote_id = EXCLUDED.remote_id,"
-                " last_key = EXCLUDED.last_key, payload = EXCLUDED.payload, delivered_at = EXCLUDED.delivered_at",
+                " last_key = EXCLUDED.last_key, payload = EXCLUDED.payload, flow_id = EXCLUDED.flow_id,"
+                " external_id = EXCLUDED.external_id, delivered_at = EXCLUDED.delivered_at",
                 [target_id, entity, now, json.dumps([_delivery_json(d) for d in deliveries])],
             )
 
@@ -285,7 +288,11 @@ def _store_orm(results, deliveries, target_id, entity, now) -> None:
         if r.next_attempt_at is not None:
             changes["next_attempt_at"] = r.next_attempt_at
         RecordOutcome.objects.filter(pk=r.pk).update(**changes)
-    mapped = dict(RecordOutcome.objects.filter(pk__in=[d.pk for d in deliveries]).values_list("pk", "mapped"))
+    sent = RecordOutcome.objects.filter(pk__in=[d.pk for d in deliveries]).values_list(
+        "pk", "mapped", "flow_id", "external_id"
+    )
+    sent = {pk: (mapped, flow_id, external_id) for pk, mapped, flow_id, external_id in sent}
+    sent = {d.pk: sent.get(d.pk, ({}, None, "")) for d in deliveries}
     Delivery.objects.bulk_create(
         [
             Delivery(
@@ -294,12 +301,14 @@ def _store_orm(results, deliveries, target_id, entity, now) -> None:
                 subject=d.subject,
                 remote_id=d.remote_id,
                 last_key=d.last_key,
-                payload=mapped.get(d.pk) or {},
+                payload=sent[d.pk][0] or {},
+                flow_id=sent[d.pk][1],
+                external_id=sent[d.pk][2],
                 delivered_at=now,
             )
             for d in deliveries
         ],
         update_conflicts=True,
         unique_fields=["target", "entity", "subject"],
-        update_fields=["remote_id", "last_key", "payload", "delivered_at"],
+        update_fields=["remote_id", "last_key", "payload", "flow", "external_id", "delivered_at"],
     )

@@ -190,19 +190,23 @@ class Stager:
         return row
 
     def _resolver(self, target: Connector) -> Callable[..., str]:
-        source_system = self.flow.source.system
+        return resolver(self.flow.source.system, target)
 
-        def resolve(entity: str, external_id: str, system_name: str | None = None) -> str:
-            # A reference rule may name the system whose ids the field holds (the CRM's customer
-            # numbers on a till's sale); by default it is the flow's own source system.
-            system = source_system
-            if system_name:
-                system = System.objects.filter(name=system_name).first()
-                if system is None:
-                    raise mapping.MappingError(f"No system is named {system_name!r}.")
-            return remote_id_for(system, target, entity, external_id)
 
-        return resolve
+def resolver(source_system, target: Connector) -> Callable[..., str]:
+    """The mapping's ``resolve``: a reference to a record, as the target's own id for it."""
+
+    def resolve(entity: str, external_id: str, system_name: str | None = None) -> str:
+        # A reference rule may name the system whose ids the field holds (the CRM's customer
+        # numbers on a till's sale); by default it is the flow's own source system.
+        system = source_system
+        if system_name:
+            system = System.objects.filter(name=system_name).first()
+            if system is None:
+                raise mapping.MappingError(f"No system is named {system_name!r}.")
+        return remote_id_for(system, target, entity, external_id)
+
+    return resolve
 
 
 def _problem(record: SourceRecord) -> str | None:

@@ -2,8 +2,8 @@
 
 Every few seconds it queues again whatever committed work has no live message:
 due retries, rows whose worker died (expired lease), runs whose message was
-lost, pushed events nobody picked up, merges still to be archived at their
-targets; it starts scheduled flows and probes targets whose circuit is open.
+lost, pushed events nobody picked up, merges whose changes at the targets are
+due; it starts scheduled flows and probes targets whose circuit is open.
 """
 
 import logging
@@ -15,7 +15,7 @@ from django.utils import timezone
 from integrations.choices import CircuitState, OutcomeStatus, RunStatus, Stage, Trigger
 from integrations.models import Connector, Flow, InboundEvent, RecordOutcome, Run
 
-from . import actions, archives, pipeline
+from . import actions, merges, pipeline
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def sweep() -> dict[str, int]:
     from integrations import tasks
 
     now = timezone.now()
-    found = {"deliveries": 0, "extractions": 0, "finished": 0, "scheduled": 0, "inbound": 0, "probes": 0, "archives": 0}
+    found = {"deliveries": 0, "extractions": 0, "finished": 0, "scheduled": 0, "inbound": 0, "probes": 0, "merges": 0}
 
     due = (
         RecordOutcome.objects.filter(status__in=[OutcomeStatus.PENDING, OutcomeStatus.RETRYING], target__isnull=False)
@@ -70,9 +70,9 @@ def sweep() -> dict[str, int]:
         tasks.process_inbound.delay(connector_id)
         found["inbound"] += 1
 
-    for merge_id in archives.due_merges(now):
-        tasks.archive_at_targets.delay(merge_id)
-        found["archives"] += 1
+    for merge_id in merges.due_merges(now):
+        tasks.merge_at_targets.delay(merge_id)
+        found["merges"] += 1
 
     for connector in Connector.objects.filter(circuit=CircuitState.OPEN, circuit_retry_at__lte=now):
         found["probes"] += probe(connector)

@@ -1,9 +1,9 @@
-from .archive import TargetArchive
 from .connector import Connector, ConnectorGroupObjectPermission, ConnectorUserObjectPermission
 from .flow import Flow, FlowGroupObjectPermission, FlowUserObjectPermission
 from .reconciliation import Reconciliation
 from .run import COUNTERS, Delivery, InboundEvent, RecordOutcome, Run
 from .system import System, SystemGroupObjectPermission, SystemUserObjectPermission
+from .target_change import TargetChange
 
 __all__ = [
     "COUNTERS",
@@ -21,5 +21,5 @@ __all__ = [
     "System",
     "SystemGroupObjectPermission",
     "SystemUserObjectPermission",
-    "TargetArchive",
+    "TargetChange",
 ]

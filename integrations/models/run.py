@@ -148,6 +148,11 @@ class Delivery(models.Model):
     remote_id = models.CharField(max_length=255)
     last_key = models.CharField(max_length=64)
     payload = models.JSONField(default=dict, help_text="What was last sent; dry runs diff against it.")
+    # Where the last delivery came from: a merge maps the golden record's new values the same way.
+    flow = models.ForeignKey(
+        "integrations.Flow", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    external_id = models.CharField(max_length=255, blank=True, help_text="The source record of the last delivery.")
     delivered_at = models.DateTimeField(auto_now=True)
 
     class Meta:

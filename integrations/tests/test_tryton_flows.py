@@ -30,7 +30,7 @@ from integrations.adapters.base import OutRecord
 from integrations.adapters.tryton.client import TrytonClient
 from integrations.choices import OutcomeStatus, RunStatus, Stage, Trigger
 from integrations.engine import actions, mapping, pipeline
-from integrations.models import Connector, Delivery, Flow, InboundEvent, RecordOutcome, Run, System, TargetArchive
+from integrations.models import Connector, Delivery, Flow, InboundEvent, RecordOutcome, Run, System, TargetChange
 from integrations.tests.adapters.tryton_peer import skip_or_fail
 from integrations.tests.engine_world import SECRET
 from masterdata.models import GoldenRecord
@@ -479,7 +479,7 @@ def test_a_till_sale_is_booked_to_the_crm_walk_in_accounts_party(landscape, erp)
 def test_a_merge_archives_the_merged_away_party_and_undoing_it_restores_it(
     landscape, erp, django_capture_on_commit_callbacks
 ):
-    from integrations.engine import archives
+    from integrations.engine import merges
     from masterdata.services.merge import merge, unmerge
 
     landscape.export(landscape.crm, "customers-0001.csv", [ADA, WILLIAM])
@@ -487,25 +487,43 @@ def test_a_merge_archives_the_merged_away_party_and_undoing_it_restores_it(
     ada, william = (GoldenRecord.objects.get(source_records__external_id=r["id"]) for r in (ADA, WILLIAM))
     ada_code, william_code = f"C-{ada.pk}", f"C-{william.pk}"
 
+    chosen = {"first_name": "Ada", "last_name": "Lovelace", "phone": william.values["phone"]}
     with django_capture_on_commit_callbacks() as queued:  # a steward decides they are one customer
-        record = merge(ada, william)
+        record = merge(ada, william, chosen)
     assert len(queued) == 1  # the worker's task, after the merge commits
-    assert archives.perform(record.pk) == 0
+    assert merges.perform(record.pk) == 0
 
-    [archived] = record.target_archives.all()
+    archived, updated = record.target_changes.order_by("action")
     assert (archived.action, archived.status, archived.target) == ("archive", "done", landscape.erp)
     assert [p["active"] for p in parties(erp, william_code)] == [False]  # kept, archived: its history stays
-    assert [p["active"] for p in parties(erp, ada_code)] == [True]
+    # The survivor's party follows its merged values (the steward kept Ada's name, William's phone).
+    assert (updated.action, updated.status, updated.payload["phone"]) == ("update", "done", william.values["phone"])
+    [ada_party] = erp.search_read("party.party", [("code", "=", ada_code)], ["name", "active"], context=ALL)
+    assert (ada_party["name"], ada_party["active"]) == ("Ada Lovelace", True)
+    phones = erp.search_read(
+        "party.contact_mechanism", [("party", "=", ada_party["id"]), ("type", "=", "phone")], ["value"]
+    )
+    assert william.values["phone"] in [p["value"] for p in phones]
+    assert Delivery.objects.get(subject=f"golden:{ada.pk}").payload == updated.payload
 
     with django_capture_on_commit_callbacks():
         unmerge(record)
-    assert archives.perform(record.pk) == 0
+    assert merges.perform(record.pk) == 0
     assert [p["active"] for p in parties(erp, william_code)] == [True]
-    assert list(record.target_archives.values_list("action", "status")) == [("archive", "done"), ("restore", "done")]
+    assert sorted(record.target_changes.values_list("action", "status")) == [
+        ("archive", "done"),
+        ("restore", "done"),
+        ("update", "done"),
+        ("update", "done"),  # undone: the survivor's party gets its values from before
+    ]
+    phones = erp.search_read(
+        "party.contact_mechanism", [("party", "=", ada_party["id"]), ("type", "=", "phone")], ["value"]
+    )
+    assert record.survivor_before["values"]["phone"] in [p["value"] for p in phones]
 
 
 def test_an_erp_that_is_away_gets_the_archive_later(landscape, erp, tryton):
-    from integrations.engine import archives
+    from integrations.engine import merges
     from masterdata.services.merge import merge
 
     landscape.export(landscape.crm, "customers-0001.csv", [ADA, WILLIAM])
@@ -514,15 +532,15 @@ def test_an_erp_that_is_away_gets_the_archive_later(landscape, erp, tryton):
     record = merge(ada, william)
     tryton.stop()  # the ERP is down for maintenance
 
-    assert archives.perform(record.pk) == 1
-    [row] = record.target_archives.all()
-    assert row.status == "pending" and row.error.startswith("Will try again: ")
-    assert archives.due_merges(row.next_attempt_at) == [record.pk]  # the sweeper queues it when due
+    assert merges.perform(record.pk) == 2  # the archive and the survivor's update wait
+    rows = list(record.target_changes.all())
+    assert all(row.status == "pending" and row.error.startswith("Will try again: ") for row in rows)
+    assert merges.due_merges(rows[0].next_attempt_at) == [record.pk]  # the sweeper queues it when due
 
     tryton.start()
-    TargetArchive.objects.filter(pk=row.pk).update(next_attempt_at=None)
+    TargetChange.objects.update(next_attempt_at=None)
     with tryton.client() as client:
-        assert archives.perform(record.pk) == 0
+        assert merges.perform(record.pk) == 0
         assert [p["active"] for p in parties(client, f"C-{william.pk}")] == [False]
 
 

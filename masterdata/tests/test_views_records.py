@@ -176,7 +176,7 @@ def test_only_the_latest_merge_can_be_undone(client_for, personas):
 
 
 def test_a_merge_shows_what_it_did_at_the_targets(client_for, personas):
-    from integrations.models import TargetArchive
+    from integrations.models import TargetChange
     from integrations.tests.pages import rest_connector
     from masterdata.services.merge import merge
 
@@ -184,17 +184,15 @@ def test_a_merge_shows_what_it_did_at_the_targets(client_for, personas):
     record = merge(survivor, absorbed, actor=personas["steward"])
     erp = rest_connector("Tryton ERP")
     base = {"merge": record, "target": erp, "entity": "customer", "subject": f"golden:{absorbed.pk}"}
-    TargetArchive.objects.create(**base, action="archive", remote_id="C-7", status="done")
-    TargetArchive.objects.create(
-        **base, action="archive", remote_id="C-8", status="failed", error="HTTP 403: no rights"
-    )
+    TargetChange.objects.create(**base, action="archive", remote_id="C-7", status="done")
+    TargetChange.objects.create(**base, action="archive", remote_id="C-8", status="failed", error="HTTP 403: no rights")
 
     html = client_for(personas["steward"]).get(survivor.get_absolute_url()).content.decode()
     for_viewer = client_for(personas["viewer"]).get(survivor.get_absolute_url()).content.decode()
 
-    assert html.count('data-testid="target-archive"') == 2
+    assert html.count('data-testid="target-change"') == 2
     assert "Archived at Tryton ERP" in html and "(C-7)" in html and "failed: HTTP 403: no rights" in html
-    assert 'data-testid="target-archive"' not in for_viewer  # viewers do not see the targets' side
+    assert 'data-testid="target-change"' not in for_viewer  # viewers do not see the targets' side
 
 
 def test_viewer_and_nobody_cannot_unmerge(client_for, personas):

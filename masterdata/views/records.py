@@ -121,7 +121,7 @@ class GoldenRecordDetailView(generic.ObjectDetailView):
     def merges(self, golden) -> dict:
         user = self.request.user
         visible = Merge.objects.restrict(user, "view").select_related("survivor", "absorbed", "actor", "undone_by")
-        visible = visible.prefetch_related("target_archives__target")
+        visible = visible.prefetch_related("target_changes__target")
         merges_in = list(visible.filter(survivor=golden).order_by("-created", "-pk"))
         undoable_ids = set(
             Merge.objects.restrict(user, "change")
@@ -136,7 +136,7 @@ class GoldenRecordDetailView(generic.ObjectDetailView):
             "merges_out": list(visible.filter(absorbed=golden).order_by("-created", "-pk")),
             "unmerge_id": latest.pk if can_unmerge else None,
             "may_see_merges": user.has_perm("masterdata.view_merge"),
-            "may_see_archives": user.has_perm("integrations.view_targetarchive"),
+            "may_see_target_changes": user.has_perm("integrations.view_targetchange"),
         }
 
 
