@@ -1,5 +1,10 @@
+import logging
+
 from django.apps import AppConfig
 from django.core import checks
+from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 
 class IntegrationsConfig(AppConfig):
@@ -11,20 +16,28 @@ class IntegrationsConfig(AppConfig):
         checks.register(check_outbound_allowlist)
         from masterdata.signals import golden_merged, golden_unmerged
 
-        golden_merged.connect(_archive_merged, dispatch_uid="integrations.archive_merged")
-        golden_unmerged.connect(_restore_unmerged, dispatch_uid="integrations.restore_unmerged")
+        golden_merged.connect(_merged, dispatch_uid="integrations.merged")
+        golden_unmerged.connect(_unmerged, dispatch_uid="integrations.unmerged")
 
 
-def _archive_merged(sender, merge, **kwargs):
+def _merged(sender, merge, **kwargs):
+    _carry_to_targets(merge, undone=False)
+
+
+def _unmerged(sender, merge, **kwargs):
+    _carry_to_targets(merge, undone=True)
+
+
+def _carry_to_targets(merge, undone: bool) -> None:
+    """Plan the merge's changes at the targets (engine/merges.py). In a savepoint, and never
+    failing the steward's merge: whatever goes wrong here is logged, the merge stands."""
     from integrations.engine import merges
 
-    merges.plan(merge)
-
-
-def _restore_unmerged(sender, merge, **kwargs):
-    from integrations.engine import merges
-
-    merges.plan(merge, undone=True)
+    try:
+        with transaction.atomic():
+            merges.plan(merge, undone=undone)
+    except Exception:
+        log.exception("Merge %s: its changes at the targets could not be planned", merge.pk)
 
 
 def check_outbound_allowlist(app_configs=None, **kwargs):

@@ -123,7 +123,10 @@ def _change(merge, action: str, delivery: Delivery, payload: dict) -> TargetChan
 
 
 def _can_archive(target: Connector, entity: str) -> bool:
-    adapter_class = target.adapter_class
+    try:
+        adapter_class = target.adapter_class
+    except LookupError:  # an adapter no longer installed
+        return False
     return adapter_class is not None and entity in adapter_class.archives
 
 

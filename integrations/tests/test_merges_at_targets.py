@@ -169,3 +169,30 @@ def test_a_mapping_that_fails_is_kept_as_failed_with_the_reason():
 
     [row] = TargetChange.objects.all()
     assert row.status == "failed" and row.error.startswith("Mapping: ") and "X-1" in row.error
+
+
+def test_a_target_whose_adapter_is_gone_is_left_alone():
+    survivor, absorbed, _ = customer_pair()
+    gone = Connector.objects.create(system=SystemFactory(), name="Old ERP", adapter="uninstalled")
+    delivered(gone, absorbed, "C-2")
+
+    merge(survivor, absorbed)
+
+    assert not TargetChange.objects.exists()
+
+
+def test_the_stewards_merge_stands_when_planning_fails(monkeypatch, caplog):
+    # A bug in planning is simulated here (nothing real fails this way on purpose).
+    def broken(merge, *, undone=False):
+        TargetChange.objects.create(merge=merge, action="archive", target=tryton_away(), entity="customer")
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(merges, "plan", broken)
+    survivor, absorbed, _ = customer_pair()
+
+    record = merge(survivor, absorbed)
+
+    absorbed.refresh_from_db()
+    assert absorbed.merged_into == survivor and Merge.objects.filter(pk=record.pk).exists()
+    assert not TargetChange.objects.exists()  # the savepoint took the half-written plan back
+    assert "its changes at the targets could not be planned" in caplog.text
