@@ -131,6 +131,7 @@ def current_conditions(now: datetime) -> list[Condition]:
         *_dead_letters(),
         *_open_circuits(),
         *_records_gone(),
+        *_failed_reconciliations(),
         *_silent_workers(now),
     ]
 
@@ -290,6 +291,31 @@ def _records_gone() -> list[Condition]:
             connector_id=r.target_id,
         )
         for r in gaps
+    ]
+
+
+def _failed_reconciliations() -> list[Condition]:
+    """The latest reconciliation of a target and entity could not read the target: nothing is
+    known about deletions there until one succeeds."""
+    finished = (ReconciliationStatus.DONE, ReconciliationStatus.FAILED)
+    latest = (
+        Reconciliation.objects.filter(status__in=finished)
+        .values("target", "entity")
+        .annotate(last=Max("pk"))
+        .values("last")
+    )
+    failed = Reconciliation.objects.filter(pk__in=latest, status=ReconciliationStatus.FAILED).select_related("target")
+    return [
+        Condition(
+            f"reconciliation_failed:connector:{r.target_id}:{r.entity}",
+            AlertKind.RECONCILIATION_FAILED,
+            Severity.WARNING,
+            f"{r.target} could not be reconciled ({r.get_entity_display().lower()})",
+            f"Reconciliation {r.pk}: {r.error or 'no reason recorded'}. Fix the cause (Test connection on the "
+            "connector helps), then reconcile it again; until one succeeds, records deleted there go unseen.",
+            connector_id=r.target_id,
+        )
+        for r in failed
     ]
 
 

@@ -21,6 +21,7 @@ class AlertKind(models.TextChoices):
     DEAD_LETTERS = "dead_letters", "Records waiting in the dead-letter queue"
     CIRCUIT_OPEN = "circuit_open", "Target paused by its circuit breaker"
     RECORDS_GONE = "records_gone", "Delivered records gone from a target"
+    RECONCILIATION_FAILED = "reconciliation_failed", "Reconciliation failed"
     WORKER_SILENT = "worker_silent", "Worker silent"
 
 

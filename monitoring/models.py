@@ -66,7 +66,7 @@ class Alert(models.Model):
     rows; a person's acknowledgement is an access event (``alert.acknowledged``).
     """
 
-    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    kind = models.CharField(max_length=30, choices=AlertKind.choices)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     key = models.CharField(max_length=200, help_text="The condition watched: at most one unresolved alert per key.")
     flow = models.ForeignKey(

@@ -181,13 +181,15 @@ def test_records_gone_keep_an_alert_open_until_a_reconciliation_finds_none(targe
     target.settings = {**target.settings, "path": str(target.path.parent / "gone.sqlite3")}
     target.save()
     assert run(target).status == ReconciliationStatus.FAILED
-    assert evaluate().resolved == []  # a failed comparison proves nothing
+    failing = evaluate()
+    assert failing.resolved == []  # a failed comparison proves nothing about deletions
+    assert [a.kind for a in failing.opened] == [AlertKind.RECONCILIATION_FAILED]
 
     target.settings = {**target.settings, "path": str(target.path)}
     target.save()
     Delivery.objects.filter(subject__in=["1:C-1", "1:C-3"]).delete()  # sent again, or let go
     assert run(target).missing_count == 0
-    assert [a.pk for a in evaluate().resolved] == [alert.pk]
+    assert sorted(a.pk for a in evaluate().resolved) == sorted([alert.pk, failing.opened[0].pk])
 
 
 def test_accepting_deletions_forgets_them_and_resolves_the_alert(target, personas):
@@ -231,6 +233,23 @@ def test_accepting_more_than_was_listed_queues_a_new_count(target, monkeypatch, 
     assert len(queued) == 1
     assert Reconciliation.objects.filter(status=ReconciliationStatus.QUEUED).count() == 1
     assert Delivery.objects.filter(subject__in=["1:C-6", "1:C-7"]).count() == 2  # not listed: kept
+
+
+def test_a_failed_reconciliation_keeps_an_alert_open_until_one_succeeds(target):
+    good = target.settings
+    target.settings = {**good, "path": str(target.path.parent / "gone.sqlite3")}
+    target.save()
+    failed = run(target)
+
+    [alert] = evaluate().opened
+
+    assert (alert.kind, alert.connector) == (AlertKind.RECONCILIATION_FAILED, target)
+    assert alert.title == "Reporting DB could not be reconciled (customer)"
+    assert alert.detail.startswith(f"Reconciliation {failed.pk}: Reporting DB: SQLite: unable to open database file.")
+    target.settings = good
+    target.save()
+    assert run(target).status == ReconciliationStatus.DONE
+    assert [a.pk for a in evaluate().resolved] == [alert.pk]
 
 
 # --- The command and the worker -----------------------------------------------------------------
