@@ -114,10 +114,10 @@ class FlowAdmin(RestrictedAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """The run log is written by workers; people act on it through the pages (replay, discard).
-    Rows are those of the flows the person may view, as on the pages."""
+    """Rows the system writes (the run log, reconciliations, alerts); people act on them through
+    the pages (replay, discard, acknowledge). Rows are those the person may view, as on the pages."""
 
-    visible = None  # services.visible_runs / visible_outcomes
+    visible = None  # the pages' choke point: services.visible_runs, visible_outcomes, …
 
     def get_queryset(self, request):
         queryset = type(self).visible(request.user)

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from integrations.admin import ReadOnlyAdmin
+
 from .alerts import visible_alerts
 from .models import Alert, Heartbeat
 
@@ -12,21 +14,10 @@ class HeartbeatAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
-    """Read-only: alerts open and resolve themselves; people acknowledge them on the Alerts page."""
+class AlertAdmin(ReadOnlyAdmin):
+    """Alerts open and resolve themselves; people acknowledge them on the Alerts page."""
 
+    visible = visible_alerts
     list_display = ("title", "kind", "severity", "opened_at", "acknowledged_by", "resolved_at")
     list_filter = ("kind", "severity")
     list_select_related = ("acknowledged_by",)
-
-    def get_queryset(self, request):
-        return visible_alerts(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -29,6 +29,13 @@ class InUse(exceptions.APIException):
     default_code = "in_use"
 
 
+class Conflict(exceptions.APIException):
+    """409: the object's state forbids the action now (already done, busy); the message says which."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
 class RestrictedModelViewSet(viewsets.ModelViewSet):
     """Objects outside a user's permissions are a 404, exactly as on the pages."""
 

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers
 
+from accounts.api.serializers import PageUrlField
 from accounts.reauth import RecentAuthRequired
 
 from .. import services
@@ -299,7 +300,7 @@ class ReconciliationSerializer(serializers.ModelSerializer):
     """A reconciliation in a list: its counts, not the records found missing (see its own URL)."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:reconciliation-detail")
-    page = serializers.SerializerMethodField(help_text="The reconciliation's page in the portal.")
+    page = PageUrlField(help_text="The reconciliation's page in the portal.")
     requested_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="Who started it; null: the schedule."
     )
@@ -339,11 +340,6 @@ class ReconciliationSerializer(serializers.ModelSerializer):
             }
         }
 
-    def get_page(self, reconciliation) -> str:
-        request = self.context.get("request")
-        path = reconciliation.get_absolute_url()
-        return request.build_absolute_uri(path) if request is not None else path
-
 
 class MissingRecordSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The record's key at the target.")
@@ -360,10 +356,6 @@ class ReconciliationDetailSerializer(ReconciliationSerializer):
     class Meta(ReconciliationSerializer.Meta):
         fields = [*ReconciliationSerializer.Meta.fields, "missing"]
         read_only_fields = fields
-
-
-class RefusalSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why not, for a person.")
 
 
 class ReconciliationRequestSerializer(serializers.Serializer):

@@ -17,7 +17,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from accounts.api.viewsets import RestrictedModelViewSet
+from accounts.api.serializers import RefusalSerializer
+from accounts.api.viewsets import Conflict, RestrictedModelViewSet
 from audit.context import attribute_changes_to
 
 from .. import services
@@ -219,16 +220,6 @@ class SeesReconciliations(permissions.BasePermission):
         return True
 
 
-class ReconciliationBusy(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "busy"
-
-
-class CannotAccept(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "cannot_accept"
-
-
 @extend_schema_view(
     list=extend_schema(summary="Reconciliations of the connectors the caller may view, newest first"),
     retrieve=extend_schema(summary="One reconciliation, with the records found gone"),
@@ -275,7 +266,7 @@ class ReconciliationViewSet(mixins.CreateModelMixin, ReadOnlyRestrictedViewSet):
         except services.ReconcileError as exc:
             busy = Reconciliation.objects.filter(target=target, entity=entity, status__in=reconcile.BUSY)
             if busy.exists():
-                raise ReconciliationBusy(str(exc)) from None
+                raise Conflict(str(exc)) from None
             raise exceptions.ValidationError({"target": [str(exc)]}) from None
         data = s.ReconciliationDetailSerializer(stored, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
@@ -285,10 +276,10 @@ class ReconciliationViewSet(mixins.CreateModelMixin, ReadOnlyRestrictedViewSet):
         responses={
             200: s.ReconciliationDetailSerializer,
             403: OpenApiResponse(
-                s.RefusalSerializer, description="The caller may view the reconciliation but not reconcile its target."
+                RefusalSerializer, description="The caller may view the reconciliation but not reconcile its target."
             ),
             409: OpenApiResponse(
-                s.RefusalSerializer,
+                RefusalSerializer,
                 description="It cannot be accepted; `detail` says why: it found nothing gone (or has not finished), "
                 "someone already accepted it (and who), or a later reconciliation of the target and entity exists.",
             ),
@@ -309,5 +300,5 @@ class ReconciliationViewSet(mixins.CreateModelMixin, ReadOnlyRestrictedViewSet):
         try:
             services.accept_deletions(stored, request.user, via="api")
         except services.ReconcileError as exc:
-            raise CannotAccept(str(exc)) from None
+            raise Conflict(str(exc)) from None
         return Response(self.get_serializer(stored).data)

@@ -32,3 +32,22 @@ def test_run_log_is_read_only_in_the_admin(client_for, personas):
     client = client_for(personas["admin"])
     assert client.get("/admin/integrations/run/add/").status_code == 403
     assert client.post(f"/admin/integrations/run/{run.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_alerts_and_reconciliations_are_read_only_in_the_admin(client_for, personas):
+    from integrations.models import Reconciliation
+    from monitoring.models import Alert
+
+    flow = make_flow(stage="live")
+    target = flow.targets.get()
+    reconciliation = Reconciliation.objects.create(target=target, entity="customer", status="done", missing_count=2)
+    key = f"circuit_open:connector:{target.pk}"
+    alert = Alert.objects.create(key=key, kind="circuit_open", severity="critical", title="Paused", connector=target)
+    client = client_for(personas["admin"])
+
+    for model, obj in (("integrations/reconciliation", reconciliation), ("monitoring/alert", alert)):
+        listed = client.get(f"/admin/{model}/")
+        assert listed.status_code == 200 and list(listed.context["cl"].result_list) == [obj], model
+        assert client.get(f"/admin/{model}/add/").status_code == 403, model
+        assert client.post(f"/admin/{model}/{obj.pk}/delete/", {"post": "yes"}).status_code == 403, model
+    assert Reconciliation.objects.exists() and Alert.objects.exists()

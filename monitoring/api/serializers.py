@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from accounts.api.serializers import PageUrlField
+
 from ..choices import AlertStatus
 from ..models import Alert
 
@@ -12,7 +14,7 @@ class AlertSerializer(serializers.ModelSerializer):
     acknowledged_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True, help_text="The username of who acknowledged it."
     )
-    page = serializers.SerializerMethodField(help_text="The alert's page in the portal.")
+    page = PageUrlField(help_text="The alert's page in the portal.")
 
     class Meta:
         model = Alert
@@ -35,12 +37,3 @@ class AlertSerializer(serializers.ModelSerializer):
             "resolved_at",
         ]
         read_only_fields = fields
-
-    def get_page(self, alert) -> str:
-        request = self.context.get("request")
-        path = alert.get_absolute_url()
-        return request.build_absolute_uri(path) if request is not None else path
-
-
-class ProblemSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="Why, for a person.")

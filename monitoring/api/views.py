@@ -8,15 +8,17 @@ already acknowledged or resolved is a 409 with the reason in ``detail``.
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, permissions, status, viewsets
+from rest_framework import exceptions, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.api.serializers import RefusalSerializer
+from accounts.api.viewsets import Conflict
 from audit.context import attribute_changes_to
 
 from .. import alerts
 from ..filtersets import AlertApiFilterSet
-from .serializers import AlertSerializer, ProblemSerializer
+from .serializers import AlertSerializer
 
 
 class SeesAlerts(permissions.BasePermission):
@@ -24,11 +26,6 @@ class SeesAlerts(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return request.user.has_perm("monitoring.view_alert")
-
-
-class AlreadyHandled(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "already_handled"
 
 
 @extend_schema_view(
@@ -52,10 +49,10 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         responses={
             200: AlertSerializer,
             403: OpenApiResponse(
-                ProblemSerializer, description="The caller may view the alert but not acknowledge it."
+                RefusalSerializer, description="The caller may view the alert but not acknowledge it."
             ),
             409: OpenApiResponse(
-                ProblemSerializer, description="Already acknowledged or resolved; `detail` says which, and by whom."
+                RefusalSerializer, description="Already acknowledged or resolved; `detail` says which, and by whom."
             ),
         },
         summary="Acknowledge an alert",
@@ -70,5 +67,5 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             alerts.acknowledge(alert, request.user)
         except alerts.AcknowledgeError as exc:
-            raise AlreadyHandled(str(exc)) from None
+            raise Conflict(str(exc)) from None
         return Response(self.get_serializer(alert).data)

@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from integrations.models import Connector, Delivery
 from masterdata.choices import CandidateStatus, JobStatus, SourceStatus
 from masterdata.models import DuplicateCandidate, GoldenRecord, ImportJob, Merge
 from masterdata.tests.factories import (
@@ -42,6 +43,13 @@ def test_steward_reviews_merges_with_an_override_and_unmerges(page, live_server,
         score=0.71,
     )
     before = state(older, newer)
+    # The ERP holds the newer record's party: the merge archives it there (no worker here: it waits).
+    erp = Connector(system=SystemFactory(name="ERP"), name="Tryton ERP", adapter="tryton")
+    erp.settings = {"url": "http://127.0.0.1:9", "database": "erp"}
+    erp.set_credentials({"login": "admin", "password": "secret"})
+    erp.save()
+    subject = f"golden:{newer.pk}"
+    Delivery.objects.create(target=erp, entity="customer", subject=subject, remote_id="7", last_key="k", payload={})
     login(page, live_server, "steward")
 
     nav = page.get_by_test_id("main-nav")
@@ -81,6 +89,7 @@ def test_steward_reviews_merges_with_an_override_and_unmerges(page, live_server,
     expect(page.get_by_test_id("lineage-email")).to_contain_text("steward")
     expect(page.get_by_test_id("lineage-phone")).to_contain_text("Web shop · S-1")
     expect(page.get_by_test_id("merges")).to_contain_text("merged into this record")
+    expect(page.get_by_test_id("target-change")).to_contain_text("Archived at Tryton ERP (7): waiting for a worker")
     expect(page.get_by_test_id("history")).to_contain_text("steward")
     screenshot(page, "steward-golden-record-merged")
 
