@@ -47,6 +47,7 @@ __all__ = [
     "promote_flow",
     "reconcile_target",
     "replay_outcomes",
+    "resend_deleted",
     "route_errors",
     "run_flow",
     "save_connector",
@@ -250,6 +251,29 @@ def accept_deletions(stored: Reconciliation, user, *, via: str = "page") -> int:
         via=via,
     )
     return forgotten
+
+
+def resend_deleted(stored: Reconciliation, user, *, via: str = "page") -> reconcile.Resent:
+    """Send the records ``stored`` found gone to its target again on behalf of ``user``
+    (``reconcile.resend``); audited on the target. Permissions and refusals as ``accept_deletions``."""
+    target = stored.target
+    if not may_reconcile(target, user):
+        raise PermissionDenied(
+            "Sending deleted records again takes your role's permission to reconcile and change on the connector."
+        )
+    result = reconcile.resend(stored, user=_person(user))
+    audit(
+        target,
+        user,
+        "resend_deleted",
+        reconciliation=stored.pk,
+        entity=stored.entity,
+        records=result.sent,
+        runs=[run.pk for run in result.runs],
+        left=result.left,
+        via=via,
+    )
+    return result
 
 
 # --- Flows ----------------------------------------------------------------------------------

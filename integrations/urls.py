@@ -50,6 +50,7 @@ urlpatterns = [
         name="reconciliation_progress",
     ),
     path("reconciliations/<int:pk>/accept/", views.ReconciliationAcceptView.as_view(), name="reconciliation_accept"),
+    path("reconciliations/<int:pk>/resend/", views.ReconciliationResendView.as_view(), name="reconciliation_resend"),
     path("dead-letters/", views.DeadLetterListView.as_view(), name="deadletter_list"),
     path("dead-letters/replay/", views.DeadLetterReplayView.as_view(), name="deadletter_replay"),
     path("dead-letters/discard/", views.DeadLetterDiscardView.as_view(), name="deadletter_discard"),

@@ -274,7 +274,9 @@ def _records_gone() -> list[Condition]:
         .annotate(last=Max("pk"))
         .values("last")
     )
-    gaps = Reconciliation.objects.filter(pk__in=latest, missing_count__gt=0, accepted_at__isnull=True)
+    gaps = Reconciliation.objects.filter(
+        pk__in=latest, missing_count__gt=0, accepted_at__isnull=True, resent_at__isnull=True
+    )
     gaps = gaps.select_related("target")
     return [
         Condition(
@@ -286,8 +288,8 @@ def _records_gone() -> list[Condition]:
             f"Reconciliation {r.pk} ({r.finished_at:%Y-%m-%d %H:%M} UTC): {r.target} no longer holds "
             f"{r.missing_count} of the {r.delivered} records Junction delivered there; they were deleted "
             "there. Junction does not create them again by itself: the reconciliation lists them. Decide "
-            "with the target's owners; if they stay deleted, accept the deletions on the reconciliation's "
-            "page (a record that changes at the source later is sent again either way).",
+            "with the target's owners, then on the reconciliation's page send them again, or accept the "
+            "deletions if they stay deleted (a record that changes at the source later is sent again either way).",
             connector_id=r.target_id,
         )
         for r in gaps

@@ -311,6 +311,18 @@ class ReconciliationSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Who accepted the deletions it found (null: nobody yet, or a deleted user when accepted_at is set).",
     )
+    resent_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="Who had the records it found sent again (null: nobody yet, or a deleted user if resent_at is set).",
+    )
+    resend_runs = serializers.HyperlinkedRelatedField(
+        view_name="api:run-detail",
+        many=True,
+        read_only=True,
+        help_text="The runs sending the records again (trigger `restore`), one per flow that had delivered them.",
+    )
 
     class Meta:
         model = Reconciliation
@@ -329,6 +341,9 @@ class ReconciliationSerializer(serializers.ModelSerializer):
             "error",
             "accepted_at",
             "accepted_by",
+            "resent_at",
+            "resent_by",
+            "resend_runs",
             "queued_at",
             "started_at",
             "finished_at",
@@ -337,7 +352,8 @@ class ReconciliationSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "accepted_at": {
                 "help_text": "When someone accepted the deletions it found: Junction forgot it delivered them."
-            }
+            },
+            "resent_at": {"help_text": "When someone had the records it found sent to the target again."},
         }
 
 
@@ -356,6 +372,17 @@ class ReconciliationDetailSerializer(ReconciliationSerializer):
     class Meta(ReconciliationSerializer.Meta):
         fields = [*ReconciliationSerializer.Meta.fields, "missing"]
         read_only_fields = fields
+
+
+class NotResentSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why these records could not be sent again.")
+    records = serializers.IntegerField(help_text="How many; Junction forgot it had delivered them.")
+
+
+class ResendResultSerializer(serializers.Serializer):
+    sent = serializers.IntegerField(help_text="Records on their way to the target again.")
+    not_sent = NotResentSerializer(many=True, help_text="Records that could not be sent again, by reason.")
+    reconciliation = ReconciliationDetailSerializer(help_text="The reconciliation, now settled.")
 
 
 class ReconciliationRequestSerializer(serializers.Serializer):

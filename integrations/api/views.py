@@ -214,7 +214,9 @@ class SeesReconciliations(permissions.BasePermission):
         if not user.has_perm("integrations.view_reconciliation"):
             return False
         if request.method == "POST" and not user.has_perm("integrations.add_reconciliation"):
-            what = "accept their deletions" if getattr(view, "action", None) == "accept" else "start them"
+            what = {"accept": "accept their deletions", "resend": "send their records again"}.get(
+                getattr(view, "action", None), "start them"
+            )
             self.message = f"Your role may see reconciliations but not {what}."
             return False
         return True
@@ -233,7 +235,8 @@ class ReconciliationViewSet(mixins.CreateModelMixin, ReadOnlyRestrictedViewSet):
     def get_queryset(self):
         return (
             services.visible_reconciliations(self.request.user)
-            .select_related("requested_by", "accepted_by")
+            .select_related("requested_by", "accepted_by", "resent_by")
+            .prefetch_related("resend_runs")
             .order_by("-pk")
         )
 
@@ -302,3 +305,42 @@ class ReconciliationViewSet(mixins.CreateModelMixin, ReadOnlyRestrictedViewSet):
         except services.ReconcileError as exc:
             raise Conflict(str(exc)) from None
         return Response(self.get_serializer(stored).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.ResendResultSerializer,
+            403: OpenApiResponse(
+                RefusalSerializer, description="The caller may view the reconciliation but not reconcile its target."
+            ),
+            409: OpenApiResponse(
+                RefusalSerializer,
+                description="Its records cannot be sent again; `detail` says why: it found nothing gone (or has not "
+                "finished), someone already accepted or resent them (and who), or a later reconciliation exists.",
+            ),
+        },
+        summary="Send the records a reconciliation found gone to the target again",
+        description="Each listed record goes to the target again exactly as Junction last sent it, under a new "
+        "idempotency key so the target creates it afresh, in a run (trigger `restore`) of the flow that delivered "
+        "it, with the usual retries and dead-letter queue; follow `reconciliation.resend_runs`. Records whose flow "
+        "no longer delivers there (not in pilot or live, the target removed) or whose last outcome was purged are "
+        "counted in `not_sent` with the reason, and forgotten as accepting would. The *records gone* alert "
+        "resolves. The same rules as accepting: the latest completed reconciliation, once, either way; when it found "
+        "more than it lists, a new reconciliation is queued. Records a `resend_deleted` event in the audit trail.",
+    )
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        stored = self.get_object()
+        if not services.may_reconcile(stored.target, request.user):
+            raise exceptions.PermissionDenied("You may view this reconciliation but not reconcile its target.")
+        try:
+            result = services.resend_deleted(stored, request.user, via="api")
+        except services.ReconcileError as exc:
+            raise Conflict(str(exc)) from None
+        stored = self.get_queryset().get(pk=stored.pk)
+        body = {
+            "sent": result.sent,
+            "not_sent": [{"reason": reason, "records": n} for reason, n in result.left.items()],
+            "reconciliation": stored,
+        }
+        return Response(s.ResendResultSerializer(body, context=self.get_serializer_context()).data)

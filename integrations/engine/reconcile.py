@@ -15,6 +15,7 @@ comparison of a target and entity found records missing (monitoring/alerts.py).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,8 +26,8 @@ from django.utils import timezone
 
 from integrations.adapters.base import Adapter
 from integrations.adapters.errors import AdapterError
-from integrations.choices import ReconciliationStatus
-from integrations.models import Connector, Delivery
+from integrations.choices import ReconciliationStatus, RunStatus
+from integrations.models import Connector, Delivery, RecordOutcome, Run
 from integrations.models import Reconciliation as Stored
 from integrations.models.reconciliation import MISSING_KEPT
 
@@ -120,13 +121,26 @@ def perform(pk: int) -> Stored | None:
 
 def why_not_acceptable(stored: Stored) -> str | None:
     """Why ``stored``'s deletions cannot be accepted (for a person), or None when they can."""
+    return _why_not_open(stored, "accept", "accept the deletions it found")
+
+
+def why_not_resendable(stored: Stored) -> str | None:
+    """Why the records ``stored`` found gone cannot be sent again (for a person), or None when they can."""
+    return _why_not_open(stored, "send again", "send the records it found again")
+
+
+def _why_not_open(stored: Stored, verb: str, instead: str) -> str | None:
+    """The records a reconciliation found gone are settled once, by its latest completed one:
+    accepted as deleted, or sent again."""
     if stored.status != ReconciliationStatus.DONE or not stored.missing_count:
-        return "This reconciliation found no deleted records to accept."
+        return f"This reconciliation found no deleted records to {verb}."
     if stored.accepted_at:
         return f"{stored.accepted_by or 'Someone'} already accepted these deletions."
+    if stored.resent_at:
+        return f"{stored.resent_by or 'Someone'} already had these records sent again."
     later = Stored.objects.filter(target_id=stored.target_id, entity=stored.entity, pk__gt=stored.pk)
     if later.filter(status=ReconciliationStatus.DONE).exists():
-        return "A later reconciliation of this target exists: accept the deletions it found instead."
+        return f"A later reconciliation of this target exists: {instead} instead."
     return None
 
 
@@ -144,18 +158,131 @@ def accept_deletions(stored: Stored, user=None) -> int:
         raise ReconcileError(refusal)
     later = Stored.objects.filter(target_id=stored.target_id, entity=stored.entity, pk__gt=stored.pk)
     with transaction.atomic():
-        if not Stored.objects.filter(pk=stored.pk, accepted_at__isnull=True).update(
-            accepted_at=timezone.now(), accepted_by=user
-        ):
-            raise ReconcileError("Someone accepted these deletions a moment ago.")
-        subjects = [gone["subject"] for gone in stored.missing]
-        forgotten, _ = Delivery.objects.filter(
-            target_id=stored.target_id, entity=stored.entity, subject__in=subjects
-        ).delete()
+        _settle(stored, accepted_at=timezone.now(), accepted_by=user)
+        forgotten, _ = _listed_deliveries(stored).delete()
         if stored.missing_count > len(stored.missing) and not later.filter(status__in=BUSY).exists():
             start(stored.target, stored.entity, user=user)
     stored.refresh_from_db()
     return forgotten
+
+
+@dataclass
+class Resent:
+    """What ``resend`` did: the runs delivering the records again, and why the others could not go."""
+
+    runs: list[Run] = field(default_factory=list)
+    sent: int = 0
+    left: dict[str, int] = field(default_factory=dict)  # reason (for a person) -> records
+
+
+def resend(stored: Stored, user=None) -> Resent:
+    """Send the records ``stored`` found gone to its target again, as they were last sent.
+
+    Each goes out as a new outcome row (its own idempotency key, so the target creates it
+    afresh) in a run of the flow that last delivered it (trigger "restore", one per flow,
+    ``Run.reconciliation``), through the same outbox, retries and dead-letter queue as any
+    record. Its ``Delivery`` is forgotten first: the target's old id is gone with the record,
+    and the delivery stores the new one. A record Junction cannot send again (its flow was
+    deleted, moved out of pilot and live, or no longer delivers to this target; its last outcome
+    was purged) is counted in ``left`` with the reason and forgotten too, as accepting would:
+    its flow sends it again when it changes at the source.
+
+    Settles the reconciliation, once, as ``accept_deletions`` does; records it found but did not
+    list are left to a new reconciliation, queued here.
+    """
+    from integrations import tasks
+
+    refusal = why_not_resendable(stored)
+    if refusal:
+        raise ReconcileError(refusal)
+    target, result = stored.target, Resent()
+    later = Stored.objects.filter(target_id=stored.target_id, entity=stored.entity, pk__gt=stored.pk)
+    with transaction.atomic():
+        _settle(stored, resent_at=timezone.now(), resent_by=user)
+        deliveries = list(_listed_deliveries(stored).select_for_update())
+        last = RecordOutcome.objects.filter(
+            target=target, idempotency_key__in=[d.last_key for d in deliveries], dry_run=False
+        ).select_related("flow")
+        last = {row.idempotency_key: row for row in last}
+        groups: dict[int, list[tuple[Delivery, RecordOutcome]]] = {}
+        flows, targets_of = {}, {}
+        for delivery in deliveries:
+            row = last.get(delivery.last_key)
+            if row is not None and row.flow_id not in targets_of:
+                targets_of[row.flow_id] = set(row.flow.targets.values_list("pk", flat=True))
+            reason = _why_not_sendable(row, target, targets_of)
+            if reason:
+                result.left[reason] = result.left.get(reason, 0) + 1
+                continue
+            flows[row.flow_id] = row.flow
+            groups.setdefault(row.flow_id, []).append((delivery, row))
+        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).delete()
+        for flow_id, pairs in groups.items():
+            result.runs.append(_restore_run(stored, flows[flow_id], pairs, user))
+            result.sent += len(pairs)
+        if stored.missing_count > len(stored.missing) and not later.filter(status__in=BUSY).exists():
+            start(target, stored.entity, user=user)
+        for run in result.runs:
+            transaction.on_commit(lambda pk=run.pk: tasks.load_target.delay(pk, target.pk))
+    stored.refresh_from_db()
+    return result
+
+
+def _why_not_sendable(row: RecordOutcome | None, target: Connector, targets_of: dict[int, set[int]]) -> str | None:
+    if row is None:
+        return "what was last sent is no longer kept"
+    if not row.flow.writes_to_targets:
+        return f"its flow “{row.flow}” is in {row.flow.get_stage_display()}, not pilot or live"
+    if target.pk not in targets_of[row.flow_id]:
+        return f"its flow “{row.flow}” no longer delivers to {target}"
+    return None
+
+
+def _restore_run(stored: Stored, flow, pairs: list[tuple[Delivery, RecordOutcome]], user) -> Run:
+    now = timezone.now()
+    run = Run.objects.create(
+        flow=flow,
+        stage=flow.stage,
+        trigger="restore",
+        requested_by=user,
+        reconciliation=stored,
+        read=len(pairs),
+        extracted=True,
+        status=RunStatus.DELIVERING,
+        started_at=now,
+    )
+    RecordOutcome.objects.bulk_create(
+        RecordOutcome(
+            run=run,
+            flow=flow,
+            target=stored.target,
+            external_id=row.external_id,
+            idempotency_key=restore_key(stored, row.idempotency_key),
+            subject=delivery.subject,
+            payload=row.payload,
+            payload_hash=row.payload_hash,
+            mapped=delivery.payload,  # what the target last had, unchanged
+        )
+        for delivery, row in pairs
+    )
+    return run
+
+
+def restore_key(stored: Stored, key: str) -> str:
+    """The idempotency key of a record sent again: a new one (the target holds nothing under the
+    old one any more), the same for every attempt of this reconciliation's restore."""
+    return hashlib.sha256(f"restore:{stored.pk}:{key}".encode()).hexdigest()
+
+
+def _settle(stored: Stored, **decision) -> None:
+    unsettled = Stored.objects.filter(pk=stored.pk, accepted_at__isnull=True, resent_at__isnull=True)
+    if not unsettled.update(**decision):
+        raise ReconcileError("Someone decided about these records a moment ago.")
+
+
+def _listed_deliveries(stored: Stored):
+    subjects = [gone["subject"] for gone in stored.missing]
+    return Delivery.objects.filter(target_id=stored.target_id, entity=stored.entity, subject__in=subjects)
 
 
 def schedule(now: datetime | None = None) -> int:

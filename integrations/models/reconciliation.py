@@ -39,6 +39,11 @@ class Reconciliation(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Or a person had them sent again: runs (trigger "restore", ``Run.reconciliation``) deliver them anew.
+    resent_at = models.DateTimeField(null=True, blank=True)
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -54,6 +59,11 @@ class Reconciliation(models.Model):
 
     def get_absolute_url(self):
         return reverse("integrations:reconciliation_detail", args=[self.pk])
+
+    @property
+    def settled(self) -> bool:
+        """Whether someone decided what becomes of the records it found gone (accepted, or sent again)."""
+        return self.accepted_at is not None or self.resent_at is not None
 
     @property
     def finished(self) -> bool:

@@ -16,9 +16,15 @@ class Run(models.Model):
 
     flow = models.ForeignKey("integrations.Flow", on_delete=models.PROTECT, related_name="runs")
     stage = models.CharField(max_length=10, choices=Stage.choices)
-    trigger = models.CharField(max_length=10, choices=[*Trigger.choices, ("replay", "Replay")])
+    trigger = models.CharField(
+        max_length=10, choices=[*Trigger.choices, ("replay", "Replay"), ("restore", "Sent again after deletion")]
+    )
     status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    # A "restore" run: the reconciliation whose records gone from a target it sends again.
+    reconciliation = models.ForeignKey(
+        "integrations.Reconciliation", on_delete=models.SET_NULL, null=True, blank=True, related_name="resend_runs"
+    )
     read = models.PositiveIntegerField(default=0)
     filtered = models.PositiveIntegerField(default=0, help_text="Left out by the flow's filters or the pilot filter.")
     created = models.PositiveIntegerField(default=0)

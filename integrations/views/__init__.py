@@ -37,6 +37,7 @@ from .reconciliations import (
     ReconciliationAcceptView,
     ReconciliationDetailView,
     ReconciliationListView,
+    ReconciliationResendView,
 )
 from .runs import OutcomeDetailView, RunDetailView, RunListView
 from .systems import SystemCreateView, SystemDeleteView, SystemDetailView, SystemListView, SystemUpdateView
@@ -72,6 +73,7 @@ __all__ = [
     "ReconciliationAcceptView",
     "ReconciliationDetailView",
     "ReconciliationListView",
+    "ReconciliationResendView",
     "RunDetailView",
     "RunListView",
     "SystemAccessGrantView",

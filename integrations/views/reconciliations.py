@@ -5,8 +5,8 @@ A reconciliation compares what Junction delivered to a target with what the
 target holds now (``integrations.engine.reconcile``). People see those of the
 connectors they may view, with their role's ``view_reconciliation``
 (``services.visible_reconciliations``); starting one, or accepting the deletions
-one found, takes ``add_reconciliation`` and change on the connector
-(``services.may_reconcile``).
+one found or having its records sent again, takes ``add_reconciliation`` and
+change on the connector (``services.may_reconcile``).
 """
 
 from django.conf import settings
@@ -62,7 +62,7 @@ class ReconciliationDetailView(LoginRequiredMixin, DetailView):
 
     def get_queryset(self):
         return services.visible_reconciliations(self.request.user).select_related(
-            "target", "requested_by", "accepted_by"
+            "target", "requested_by", "accepted_by", "resent_by"
         )
 
     def get_template_names(self):
@@ -75,12 +75,15 @@ class ReconciliationDetailView(LoginRequiredMixin, DetailView):
         context["may_reconcile"] = reconciliation.finished and services.may_reconcile(
             reconciliation.target, self.request.user
         )
+        # Accepting and sending again are the two ways to settle what it found, under the same rules.
         context["may_accept"] = context["may_reconcile"] and acceptable(reconciliation)
+        if reconciliation.resent_at:
+            context["resend_runs"] = reconciliation.resend_runs.select_related("flow").order_by("pk")
         return context
 
 
 def acceptable(reconciliation: Reconciliation) -> bool:
-    """Whether the page offers "Accept these deletions" (the engine's rules)."""
+    """Whether the page offers "Accept these deletions" and "Send them again" (the engine's rules)."""
     return reconcile.why_not_acceptable(reconciliation) is None
 
 
@@ -103,6 +106,32 @@ class ReconciliationAcceptView(LoginRequiredMixin, View):
             message += " The records it did not list stay: a new reconciliation is queued to find them."
         words = ("" if one else "s", stored.target, "it" if one else "them")
         messages.success(request, format_html(message, forgotten, *words))
+        return redirect(stored)
+
+
+class ReconciliationResendView(LoginRequiredMixin, View):
+    """POST: send the records a reconciliation found gone to the target again, as last sent."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        stored = get_object_or_404(services.visible_reconciliations(request.user).select_related("target"), pk=pk)
+        try:
+            result = services.resend_deleted(stored, request.user)
+        except services.ReconcileError as exc:
+            messages.error(request, str(exc))
+            return redirect(stored)
+        if result.sent:
+            one = result.sent == 1
+            message = "{} record{} {} on {} way to “{}” again"
+            words = ("" if one else "s", "is" if one else "are", "its" if one else "their", stored.target)
+            messages.success(request, format_html(message + ": follow the run below.", result.sent, *words))
+        for reason, count in result.left.items():
+            message = "{} record{} could not be sent again ({}); Junction forgot {} delivered {}."
+            words = ("" if count == 1 else "s", reason, "it", "it" if count == 1 else "them")
+            messages.warning(request, format_html(message, count, *words))
+        if stored.missing_count > len(stored.missing):
+            messages.info(request, "The records it did not list stay: a new reconciliation is queued to find them.")
         return redirect(stored)
 
 
@@ -156,5 +185,6 @@ __all__ = [
     "ReconciliationAcceptView",
     "ReconciliationDetailView",
     "ReconciliationListView",
+    "ReconciliationResendView",
     "reconciliation_card",
 ]
