@@ -77,8 +77,9 @@ class ReconciliationDetailView(LoginRequiredMixin, DetailView):
         )
         # Accepting and sending again are the two ways to settle what it found, under the same rules.
         context["may_accept"] = context["may_reconcile"] and acceptable(reconciliation)
-        if reconciliation.resent_at:
-            context["resend_runs"] = reconciliation.resend_runs.select_related("flow").order_by("pk")
+        if reconciliation.resent_at:  # the runs of flows this person may see
+            runs = services.visible_runs(self.request.user).filter(reconciliation=reconciliation)
+            context["resend_runs"] = runs.select_related("flow").order_by("pk")
         return context
 
 

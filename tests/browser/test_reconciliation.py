@@ -117,3 +117,59 @@ def test_no_reconciliations_explains_what_they_are(page, live_server, personas, 
     expect(page.get_by_test_id("empty-state")).to_contain_text("once a day")
     screenshot(page, "reconciliation-list-empty")
     assert console_errors == []
+
+
+def test_engineer_sends_a_deleted_record_again(page, live_server, personas, console_errors, tmp_path):
+    """The other way to settle it: the warehouse's owners want Bob back."""
+    from integrations import services
+    from integrations.engine import pipeline
+    from integrations.models import Run
+    from integrations.tests.engine_world import (
+        customer_flow,
+        make_target_db,
+        sql_connector,
+        target_rows,
+        webhook_connector,
+    )
+    from integrations.tests.test_engine import ADA, BOB, push, run_once
+
+    path = make_target_db(tmp_path / "warehouse.sqlite3")
+    target = sql_connector(path, name="Warehouse DB")
+    services.grant_creator(target, personas["engineer"])
+    push(source := webhook_connector(), ADA, BOB)
+    flow = customer_flow(source, target)
+    services.grant_creator(flow, personas["engineer"])
+    run_once(flow)
+    bob = Delivery.objects.get(target=target, payload__last_name="Stone")
+    target.path = path
+    delete_at_target(target, bob.remote_id)
+    found = reconcile.perform(reconcile.start(target, "customer", queue=False).pk)
+
+    login(page, live_server, "engineer")
+    page.goto(f"{live_server.url}{found.get_absolute_url()}")
+    result = page.get_by_test_id("reconciliation-result")
+    expect(result.get_by_test_id("reconciliation-gone")).to_have_text("1 gone")
+    screenshot(page, "reconciliation-resend-offered")
+    result.get_by_test_id("resend-deleted").click()
+    dialog = page.get_by_role("dialog", name="Send this record again?")
+    expect(dialog).to_have_css("opacity", "1")
+    expect(dialog).to_contain_text("exactly as it last sent it")
+    screenshot(page, "reconciliation-resend-confirm")
+    dialog.get_by_role("button", name="Send again").click()
+
+    expect(page.get_by_role("alert").filter(has_text="1 record is on its way")).to_be_visible()
+    expect(page.get_by_test_id("reconciliation-resent")).to_contain_text("Sent again by engineer")
+    expect(page.get_by_test_id("resend-deleted")).to_have_count(0)
+    expect(page.get_by_test_id("accept-deletions")).to_have_count(0)
+    run = Run.objects.get(trigger="restore")
+    expect(page.get_by_test_id("resend-run")).to_contain_text(f"Run #{run.pk}")
+    screenshot(page, "reconciliation-resent")
+
+    pipeline.load(run.pk, target.pk)  # what the worker's load task does (no worker in browser tests)
+    page.get_by_test_id("resend-run").get_by_role("link").click()
+    expect(page).to_have_url(f"{live_server.url}{run.get_absolute_url()}")
+    expect(page.get_by_test_id("run-status").first).to_have_text("Succeeded")
+    expect(page.get_by_test_id("run-reconciliation")).to_have_text(f"reconciliation #{found.pk}")
+    screenshot(page, "reconciliation-resend-run")
+    assert any(row[0] == bob.remote_id for row in target_rows(path))
+    assert console_errors == []
