@@ -23,40 +23,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from scratch import create_database, production_env
+
 ROOT = Path(__file__).resolve().parent.parent
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 APP_DB = os.environ.get("BENCH_DB", "junction_bench_alerts")
 TARGETS = 50
 
 
 def bench_env() -> dict:
-    from cryptography.fernet import Fernet
-
-    return {
-        **os.environ,
-        "DATABASE_URL": f"{PG}/{APP_DB}",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "JUNCTION_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "JUNCTION_VAR_DIR": str(ROOT / "bench" / "results" / "var-alerts"),
-    }
-
-
-def create_database(env: dict) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {APP_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {APP_DB}")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    return production_env(APP_DB, "var-alerts")
 
 
 FILL = """
