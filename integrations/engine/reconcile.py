@@ -184,8 +184,8 @@ def resend(stored: Stored, user=None) -> Resent:
     record. Its ``Delivery`` is forgotten first: the target's old id is gone with the record,
     and the delivery stores the new one. A record Junction cannot send again (its flow was
     deleted, moved out of pilot and live, or no longer delivers to this target; its last outcome
-    was purged) is counted in ``left`` with the reason and forgotten too, as accepting would:
-    its flow sends it again when it changes at the source.
+    was purged; its golden record was merged away since) is counted in ``left`` with the reason
+    and forgotten too, as accepting would: its flow sends it again when it changes at the source.
 
     Settles the reconciliation, once, as ``accept_deletions`` does; records it found but did not
     list are left to a new reconciliation, queued here.
@@ -206,11 +206,15 @@ def resend(stored: Stored, user=None) -> Resent:
         last = {row.idempotency_key: row for row in last}
         groups: dict[int, list[tuple[Delivery, RecordOutcome]]] = {}
         flows, targets_of = {}, {}
+        merged = _merged_away([d.subject for d in deliveries])
         for delivery in deliveries:
             row = last.get(delivery.last_key)
             if row is not None and row.flow_id not in targets_of:
                 targets_of[row.flow_id] = set(row.flow.targets.values_list("pk", flat=True))
-            reason = _why_not_sendable(row, target, targets_of)
+            if delivery.subject in merged:  # the survivor is what the target should hold now
+                reason = "its golden record was merged into another since"
+            else:
+                reason = _why_not_sendable(row, target, targets_of)
             if reason:
                 result.left[reason] = result.left.get(reason, 0) + 1
                 continue
@@ -226,6 +230,14 @@ def resend(stored: Stored, user=None) -> Resent:
             transaction.on_commit(lambda pk=run.pk: tasks.load_target.delay(pk, target.pk))
     stored.refresh_from_db()
     return result
+
+
+def _merged_away(subjects: list[str]) -> set[str]:
+    from masterdata.models import GoldenRecord
+
+    ids = [s.removeprefix("golden:") for s in subjects if s.startswith("golden:")]
+    merged = GoldenRecord.objects.filter(pk__in=ids, merged_into__isnull=False).values_list("pk", flat=True)
+    return {f"golden:{pk}" for pk in merged}
 
 
 def _why_not_sendable(row: RecordOutcome | None, target: Connector, targets_of: dict[int, set[int]]) -> str | None:

@@ -29,6 +29,7 @@ def world(tmp_path, personas):
     source, target = webhook_connector(), sql_connector(path)
     services.grant_creator(target, personas["engineer"])
     flow = customer_flow(source, target)
+    services.grant_creator(flow, personas["engineer"])
     push(source, ADA, BOB)
     assert run_once(flow).created == 2
     bob = Delivery.objects.get(target=target, payload__last_name="Stone")
@@ -124,6 +125,17 @@ def test_a_target_removed_from_the_flow_is_a_reason_too(world, personas):
     world["flow"].targets.clear()
     result = services.resend_deleted(world["found"], personas["engineer"])
     assert result.left == {f"its flow “{world['flow']}” no longer delivers to {world['target']}": 1}
+
+
+def test_a_golden_record_merged_away_since_is_not_brought_back(world, personas):
+    from masterdata.models import GoldenRecord
+    from masterdata.services.merge import merge
+
+    bob = GoldenRecord.objects.get(pk=world["bob"].subject.removeprefix("golden:"))
+    ada = GoldenRecord.objects.exclude(pk=bob.pk).get()
+    merge(ada, bob)  # a steward decided they are one person: the survivor is what the target should hold
+    result = services.resend_deleted(world["found"], personas["engineer"])
+    assert (result.sent, result.left) == (0, {"its golden record was merged into another since": 1})
 
 
 def test_a_purged_last_outcome_is_a_reason(world, personas):
