@@ -57,6 +57,8 @@ MATRIX: dict[str, dict[str, tuple[str, ...]]] = {
     "masterdata.merge": {A: MANAGE, S: ("view", "add", "change"), AU: VIEW},
     "masterdata.survivorshiprule": {A: MANAGE, E: VIEW, S: MANAGE, AU: VIEW},
     "masterdata.importjob": {A: MANAGE, E: ("view", "add"), S: ("view", "add"), AU: VIEW},
+    # Applying the survivorship rules to the stored golden records (a worker's job, one per entity at a time).
+    "masterdata.ruleapplication": {A: ("view", "add"), E: VIEW, S: ("view", "add"), AU: VIEW},
     "masterdata.blockingkey": {A: VIEW},
     "auditlog.logentry": {A: VIEW, AU: VIEW},
     "auth.user": {A: MANAGE, AU: VIEW},

@@ -5,6 +5,7 @@
     .venv/bin/python bench/sync.py --entity customer --customers common-name --rows 2000   # blocking stress case
     .venv/bin/python bench/sync.py --workers 1 --rows 10000
     .venv/bin/python bench/sync.py --entity customer --rows 2000 --ingest-only   # the master-data step alone
+    .venv/bin/python bench/sync.py --entity customer --rows 10000 --then-change 10   # and a sync of 10 % changed
 
 Needs the local PostgreSQL and Redis (127.0.0.1; override with BENCH_PG and
 BENCH_REDIS). Junction runs on its own scratch database ``junction_bench``;
@@ -229,6 +230,12 @@ def main():
         help="customer data: the dedupe benchmark's generated customers, or one name key for every tenth record",
     )
     parser.add_argument(
+        "--then-change",
+        type=int,
+        metavar="PERCENT",
+        help="after the first load, change this share of the source rows and time the incremental run too",
+    )
+    parser.add_argument(
         "--ingest-only",
         action="store_true",
         help="customers only: time the master-data step in this process (one by one against ingest_many), no workers",
@@ -272,35 +279,14 @@ def main():
         )
         for i in range(args.workers)
     ]
+    pids = [worker.pid for worker in workers]
     try:
         time.sleep(4)  # workers up
-        from django.conf import settings
-        from django.db import connection
-
-        from integrations.engine import actions, sweeper
-        from integrations.models import Run
-
-        load_before = os.getloadavg()
-        pids = [worker.pid for worker in workers]
-        cpu_before = cpu_seconds(pids)
-        start = time.perf_counter()
-        run = actions.start_run(flow)
-        extracted = swept = None
-        while True:
-            time.sleep(0.2)
-            state = Run.objects.filter(pk=run.pk).values("extracted", "finished_at").get()
-            if state["finished_at"]:
-                break
-            if extracted is None and state["extracted"]:
-                extracted = time.perf_counter() - start
-            if swept is None or time.perf_counter() - swept >= settings.JUNCTION_SWEEP_SECONDS:
-                sweeper.sweep()  # beat's job, at beat's pace: nothing should be lost here
-                swept = time.perf_counter()
-            connection.close()
-        elapsed = time.perf_counter() - start
-        load_after = os.getloadavg()
-        cpu = cpu_seconds(pids) - cpu_before
-        run = Run.objects.get(pk=run.pk)
+        first = timed_run(flow, pids)
+        again = None
+        if args.then_change:
+            changed = change_source(args.entity, rows, args.then_change)
+            again = timed_run(flow, pids)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
@@ -313,21 +299,77 @@ def main():
     n = len(rows)
     data = f" ({args.customers})" if args.entity == "customer" else ""
     print(f"\n{args.entity}{data}: {n:,} records, {args.workers} worker(s), batch {args.batch}, PostgreSQL + Redis")
+    report(first, n)
+    print(f"  plain batched upsert: {base:7.1f} s  {n / base:9,.0f} records/s")
+    print(f"  Junction / plain: {base / first['elapsed']:.2f}x the plain loader's rate")
+    if again is not None:
+        print(f"\nthen {changed:,} of them changed at the source ({args.then_change} %), an incremental run:")
+        report(again, changed)
+
+
+def timed_run(flow, pids: list[int]) -> dict:
+    """Start a run of ``flow`` and wait for it to finish, playing beat's sweeper meanwhile."""
+    from django.conf import settings
+    from django.db import connection
+
+    from integrations.engine import actions, sweeper
+    from integrations.models import Run
+
+    load_before = os.getloadavg()
+    cpu_before = cpu_seconds(pids)
+    start = time.perf_counter()
+    run = actions.start_run(flow)
+    extracted = swept = None
+    while True:
+        time.sleep(0.2)
+        state = Run.objects.filter(pk=run.pk).values("extracted", "finished_at").get()
+        if state["finished_at"]:
+            break
+        if extracted is None and state["extracted"]:
+            extracted = time.perf_counter() - start
+        if swept is None or time.perf_counter() - swept >= settings.JUNCTION_SWEEP_SECONDS:
+            sweeper.sweep()  # beat's job, at beat's pace: nothing should be lost here
+            swept = time.perf_counter()
+        connection.close()
+    elapsed = time.perf_counter() - start
+    return {
+        "run": Run.objects.get(pk=run.pk),
+        "elapsed": elapsed,
+        "extracted": extracted,
+        "cpu": cpu_seconds(pids) - cpu_before,
+        "load": (*load_before, *os.getloadavg()),
+    }
+
+
+def report(timed: dict, n: int) -> None:
+    run, elapsed, cpu = timed["run"], timed["elapsed"], timed["cpu"]
     print(
         f"  run {run.pk}: status {run.status}; read {run.read:,}, created {run.created:,}, "
         f"updated {run.updated:,}, unchanged {run.unchanged:,}, quarantined {run.quarantined:,}"
     )
     print(f"  Junction end to end: {elapsed:7.1f} s  {n / elapsed:9,.0f} records/s")
-    if extracted:
-        print(f"    extraction (read, cleanse and match, map, stage) done after {extracted:.1f} s")
+    if timed["extracted"]:
+        print(f"    extraction (read, cleanse and match, map, stage) done after {timed['extracted']:.1f} s")
     print(f"  CPU of the workers: {cpu:.1f} s, {cpu / n * 1000:.2f} ms per record")
     print(
-        "  load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
-            *load_before, *load_after
-        )
+        "  load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(*timed["load"])
     )
-    print(f"  plain batched upsert: {base:7.1f} s  {n / base:9,.0f} records/s")
-    print(f"  Junction / plain: {base / elapsed:.2f}x the plain loader's rate")
+
+
+def change_source(entity: str, rows: list[tuple], percent: int) -> int:
+    """Change every ``100 / percent``-th source row as a day's edits would (a stock count; a customer's
+    street), with a later ``updated_at`` so the next run reads only those. Returns how many."""
+    import psycopg
+
+    step = max(1, round(100 / percent))
+    ids = [row[0] for row in rows[::step]]
+    change = "qty = qty + 1" if entity == "inventory_level" else "street = coalesce(street, '') || ' b'"
+    with psycopg.connect(f"{PG}/{PEER_DB}", autocommit=True) as conn:
+        conn.execute(
+            f"UPDATE source SET {change}, updated_at = '2026-11-02T00:00:00' WHERE id = ANY(%s)",
+            [ids],
+        )
+    return len(ids)
 
 
 def ingest_only(n: int, batch: int, customers: str) -> None:

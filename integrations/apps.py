@@ -14,10 +14,11 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         checks.register(check_outbound_allowlist)
-        from masterdata.signals import golden_merged, golden_unmerged
+        from masterdata.signals import golden_merged, golden_recomputed, golden_unmerged
 
         golden_merged.connect(_merged, dispatch_uid="integrations.merged")
         golden_unmerged.connect(_unmerged, dispatch_uid="integrations.unmerged")
+        golden_recomputed.connect(_recomputed, dispatch_uid="integrations.recomputed")
 
 
 def _merged(sender, merge, **kwargs):
@@ -38,6 +39,18 @@ def _carry_to_targets(merge, undone: bool) -> None:
             merges.plan(merge, undone=undone)
     except Exception:
         log.exception("Merge %s: its changes at the targets could not be planned", merge.pk)
+
+
+def _recomputed(sender, application, goldens, **kwargs):
+    """Plan the updates at the targets of golden records whose values applied survivorship rules
+    changed (engine/merges.py). As for merges: in a savepoint, never failing the application."""
+    from integrations.engine import merges
+
+    try:
+        with transaction.atomic():
+            merges.plan_recomputed(application, goldens)
+    except Exception:
+        log.exception("Rule application %s: its updates at the targets could not be planned", application.pk)
 
 
 def check_outbound_allowlist(app_configs=None, **kwargs):

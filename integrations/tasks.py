@@ -114,3 +114,9 @@ def schedule_reconciliations() -> None:
 def merge_at_targets(merge_id: int) -> None:
     """Write what a merge changes at the targets holding its golden records (engine/merges.py)."""
     merges.perform(merge_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def rules_at_targets(application_id: int) -> None:
+    """Update the golden records that applied survivorship rules changed, at the targets holding them."""
+    merges.perform_application(application_id)

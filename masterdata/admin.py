@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import DuplicateCandidate, GoldenRecord, ImportJob, Merge, SourceRecord, SurvivorshipRule
+from .models import DuplicateCandidate, GoldenRecord, ImportJob, Merge, RuleApplication, SourceRecord, SurvivorshipRule
 
 
 class RestrictedAdmin(admin.ModelAdmin):
@@ -50,3 +50,17 @@ class ImportJobAdmin(RestrictedAdmin):
     list_display = ("filename", "entity", "system", "status", "processed", "total", "created")
     list_filter = ("status", "entity")
     exclude = ("content",)
+
+
+@admin.register(RuleApplication)
+class RuleApplicationAdmin(RestrictedAdmin):
+    """Written by the worker; started from the Survivorship rules page or the API."""
+
+    list_display = ("entity", "status", "examined", "changed", "requested_by", "created", "finished")
+    list_filter = ("status", "entity")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,12 +1,15 @@
-"""Forms of the stewardship workspace: the per-field merge choice and the CSV import."""
+"""Forms of the stewardship workspace: the per-field merge choice, the CSV import and a survivorship rule."""
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 
+from .choices import Strategy
 from .entities import Entity
 from .models import GoldenRecord, SourceRecord
 from .services.imports import MAX_BYTES, read_header
+from .services.rules import validate_rule
 from .services.survivorship import surviving_values
 
 LEFT, RIGHT, RULES = "left", "right", "rules"
@@ -115,4 +118,93 @@ class ImportForm(forms.Form):
                 read_header(content, entity)
             except ValidationError as exc:
                 self.add_error("file", exc)
+        return cleaned
+
+
+INHERIT = "inherit"  # a field's choice: no rule of its own, the entity's default decides
+
+
+class RankedSystemsWidget(forms.Widget):
+    """A numbered select per system ("—", 1, 2, …): the most trusted is 1. No script needed, and
+    each select is labelled with its system. The value is ``{system id: rank as sent}``."""
+
+    template_name = "masterdata/includes/ranked_systems.html"
+
+    def __init__(self, systems=(), attrs=None):
+        super().__init__(attrs)
+        self.systems = list(systems)
+
+    def value_from_datadict(self, data, files, name):
+        return {system.pk: data.get(f"{name}_{system.pk}", "") for system in self.systems}
+
+    def value_omitted_from_data(self, data, files, name):
+        return not any(f"{name}_{system.pk}" in data for system in self.systems)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if isinstance(value, dict):  # as sent
+            ranks = {pk: str(rank) for pk, rank in value.items()}
+        else:  # the stored order
+            ranks = {int(pk): str(n) for n, pk in enumerate(value or [], start=1)}
+        rows = [(system, f"{name}_{system.pk}", ranks.get(system.pk, "")) for system in self.systems]
+        numbers = [str(n) for n in range(1, len(self.systems) + 1)]
+        return render_to_string(self.template_name, {"name": name, "rows": rows, "numbers": numbers})
+
+
+class RankedSystemsField(forms.Field):
+    """System ids in order of trust, from a rank per system; the same rank twice is an error."""
+
+    def __init__(self, *, systems=(), **kwargs):
+        kwargs.setdefault("widget", RankedSystemsWidget(systems))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if not isinstance(value, dict):
+            return list(value or [])
+        ranked = {}
+        for pk, raw in value.items():
+            if raw in (None, ""):
+                continue
+            try:
+                rank = int(raw)
+            except (TypeError, ValueError):
+                raise ValidationError("Give each system a number, or “—” to leave it out.") from None
+            if rank in ranked:
+                raise ValidationError(f"Two systems have the number {rank}: give each its own.")
+            ranked[rank] = pk
+        return [ranked[rank] for rank in sorted(ranked)]
+
+
+class SurvivorshipRuleForm(forms.Form):
+    """The rule of one field of an entity (``field`` empty: the entity's default).
+
+    A field may also go back to the entity's default (``INHERIT``: its own rule removed).
+    Checks are ``services.rules.validate_rule``'s, as for the API, each on its field.
+    """
+
+    strategy = forms.ChoiceField(
+        label="Which value wins", widget=forms.RadioSelect(attrs={"class": "form-check-input"})
+    )
+    trusted_systems = RankedSystemsField(label="Trusted systems, most trusted first", required=False)
+
+    def __init__(self, *args, entity: str, field: str, systems, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entity, self.field_name = entity, field
+        choices = list(Strategy.choices)
+        if field:
+            choices.insert(0, (INHERIT, "The entity's default rule"))
+        self.fields["strategy"].choices = choices
+        self.fields["trusted_systems"].widget.systems = list(systems)
+
+    def clean(self):
+        cleaned = super().clean()
+        strategy = cleaned.get("strategy")
+        if strategy in (None, INHERIT) or "trusted_systems" in self.errors:
+            return cleaned
+        try:
+            cleaned["trusted_systems"] = validate_rule(
+                self.entity, self.field_name, strategy, cleaned.get("trusted_systems") or []
+            )
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
         return cleaned

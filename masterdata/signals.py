@@ -1,12 +1,13 @@
 """Signals other apps hear master-data changes by, without masterdata knowing them.
 
-Both are sent inside the merge's (or unmerge's) transaction, with ``merge`` (the
-``Merge`` row): a receiver's writes commit or roll back with it. Integrations
-uses them to carry a merge to the targets that hold its records
-(integrations/engine/merges.py).
+All are sent inside the transaction that made the change: a receiver's writes
+commit or roll back with it. Integrations uses them to carry the change to the
+targets that hold the golden records (integrations/engine/merges.py).
 """
 
 from django.dispatch import Signal
 
-golden_merged = Signal()  # merge
-golden_unmerged = Signal()  # merge
+golden_merged = Signal()  # merge: the Merge row
+golden_unmerged = Signal()  # merge: the Merge row
+# application: the RuleApplication; goldens: the golden records whose values its rules changed
+golden_recomputed = Signal()

@@ -20,4 +20,13 @@ urlpatterns = [
     path("import/", views.ImportView.as_view(), name="import"),
     path("import/<int:pk>/", views.ImportJobDetailView.as_view(), name="importjob_detail"),
     path("import/<int:pk>/progress/", views.ImportJobDetailView.as_view(partial=True), name="importjob_progress"),
+    path("survivorship/", RedirectView.as_view(url="customer/"), name="survivorship"),
+    path("survivorship/<str:entity>/", views.SurvivorshipRulesView.as_view(), name="survivorship_rules"),
+    path("survivorship/<str:entity>/apply/", views.RuleApplicationStartView.as_view(), name="ruleapplication_start"),
+    path("survivorship/<str:entity>/<str:field>/", views.SurvivorshipRuleEditView.as_view(), name="survivorship_rule"),
+    path(
+        "survivorship/applications/<int:pk>/progress/",
+        views.RuleApplicationProgressView.as_view(),
+        name="ruleapplication_progress",
+    ),
 ]

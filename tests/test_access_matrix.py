@@ -264,6 +264,9 @@ MATRIX: dict[str, Row] = {
     "integrations/reconciliations/<int:pk>/accept/": row(
         "/integrations/reconciliations/{reconciliation}/accept/", POST="302 302 302 404 404 403 403"
     ),
+    "integrations/reconciliations/<int:pk>/resend/": row(
+        "/integrations/reconciliations/{reconciliation}/resend/", POST="302 302 302 404 404 403 403"
+    ),
     "integrations/outcomes/<int:pk>/": row("/integrations/outcomes/{outcome}/", GET="302 200 200 404 404 200 404"),
     "integrations/dead-letters/": row("/integrations/dead-letters/", GET="302 200 200 200 403 200 403"),
     "integrations/dead-letters/replay/": row(
@@ -309,6 +312,30 @@ MATRIX: dict[str, Row] = {
     "masterdata/import/<int:pk>/": row("/masterdata/import/{job}/", GET="302 200 200 200 200 200 404"),
     "masterdata/import/<int:pk>/progress/": row(
         "/masterdata/import/{job}/progress/", GET="302 200 200 200 200 200 404"
+    ),
+    "masterdata/survivorship/": row(
+        "/masterdata/survivorship/",
+        GET="302 302 302 302 302 302 302",
+        POST="302 302 302 302 302 302 302",
+        PUT="302 302 302 302 302 302 302",
+        PATCH="302 302 302 302 302 302 302",
+        DELETE="302 302 302 302 302 302 302",
+    ),
+    # Rules are per entity: the role's permissions decide (403), there is no object to hide.
+    "masterdata/survivorship/<str:entity>/": row(
+        "/masterdata/survivorship/customer/", GET="302 200 200 200 200 200 403"
+    ),
+    "masterdata/survivorship/<str:entity>/apply/": row(
+        "/masterdata/survivorship/customer/apply/", POST="302 302 403 403 302 403 403"
+    ),
+    "masterdata/survivorship/<str:entity>/<str:field>/": row(
+        "/masterdata/survivorship/customer/email/",
+        GET="302 200 403 403 200 403 403",
+        POST="302 200 403 403 200 403 403",
+        PUT="302 200 403 403 200 403 403",
+    ),
+    "masterdata/survivorship/applications/<int:pk>/progress/": row(
+        "/masterdata/survivorship/applications/{application}/progress/", GET="302 200 200 200 200 200 404"
     ),
     "audit/": row("/audit/", GET="302 200 403 403 403 200 403"),
     "audit/<int:pk>/": row("/audit/{entry}/", GET="302 200 403 403 403 200 403"),
@@ -397,6 +424,9 @@ MATRIX: dict[str, Row] = {
     "api/v1/^reconciliations/(?P<pk>[^/.]+)/accept/$": row(
         "/api/v1/reconciliations/{reconciliation}/accept/", POST="401 409 409 404 403 403 403"
     ),
+    "api/v1/^reconciliations/(?P<pk>[^/.]+)/resend/$": row(
+        "/api/v1/reconciliations/{reconciliation}/resend/", POST="401 409 409 404 403 403 403"
+    ),
     "api/v1/": row("/api/v1/", GET="401 200 200 200 200 200 200"),
     "api/v1/masterdata/^golden-records/$": row("/api/v1/masterdata/golden-records/", GET="401 200 200 200 200 200 200"),
     "api/v1/masterdata/^golden-records/(?P<pk>[^/.]+)/$": row(
@@ -411,6 +441,26 @@ MATRIX: dict[str, Row] = {
     ),
     "api/v1/masterdata/^candidates/(?P<pk>[^/.]+)/not-duplicate/$": row(
         "/api/v1/masterdata/candidates/{candidate}/not-duplicate/", POST="401 200 403 403 200 403 403"
+    ),
+    "api/v1/masterdata/^survivorship-rules/$": row(
+        "/api/v1/masterdata/survivorship-rules/",
+        GET="401 200 200 200 200 200 200",
+        POST="401 400 403 403 400 403 403",
+    ),
+    "api/v1/masterdata/^survivorship-rules/(?P<pk>[^/.]+)/$": row(
+        "/api/v1/masterdata/survivorship-rules/{rule}/",
+        GET="401 200 200 200 200 200 404",
+        PUT="401 400 404 404 400 404 404",
+        PATCH="401 200 404 404 200 404 404",
+        DELETE="401 204 404 404 204 404 404",
+    ),
+    "api/v1/masterdata/^rule-applications/$": row(
+        "/api/v1/masterdata/rule-applications/",
+        GET="401 200 200 200 200 200 200",
+        POST="401 400 403 403 400 403 403",
+    ),
+    "api/v1/masterdata/^rule-applications/(?P<pk>[^/.]+)/$": row(
+        "/api/v1/masterdata/rule-applications/{application}/", GET="401 200 200 200 200 200 404"
     ),
     "api/v1/masterdata/": row("/api/v1/masterdata/", GET="401 200 200 200 200 200 200"),
     "api/v1/^alerts/$": row("/api/v1/alerts/", GET="401 200 200 200 403 200 200"),
@@ -613,6 +663,10 @@ def world(personas):
     from monitoring.tests.factories import make_alert
 
     alert = make_alert("Deliveries to ERP REST are paused", connector=connector, kind=AlertKind.CIRCUIT_OPEN)
+    from masterdata.models import RuleApplication, SurvivorshipRule
+
+    rule = SurvivorshipRule.objects.create(entity="customer", field="email", strategy="most_complete")
+    application = RuleApplication.objects.create(entity="customer", status="done")
     from integrations.models import Reconciliation
 
     reconciliation = Reconciliation.objects.create(target=connector, entity="customer", status="done")
@@ -635,6 +689,8 @@ def world(personas):
             "token": token.pk,
             "alert": alert.pk,
             "reconciliation": reconciliation.pk,
+            "rule": rule.pk,
+            "application": application.pk,
             "user": personas["viewer"].pk,
             "engineer": engineer.pk,
         },

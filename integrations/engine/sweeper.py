@@ -27,6 +27,7 @@ def sweep() -> dict[str, int]:
 
     now = timezone.now()
     found = {"deliveries": 0, "extractions": 0, "finished": 0, "scheduled": 0, "inbound": 0, "probes": 0, "merges": 0}
+    found["rule_applications"] = 0
 
     due = (
         RecordOutcome.objects.filter(status__in=[OutcomeStatus.PENDING, OutcomeStatus.RETRYING], target__isnull=False)
@@ -73,6 +74,9 @@ def sweep() -> dict[str, int]:
     for merge_id in merges.due_merges(now):
         tasks.merge_at_targets.delay(merge_id)
         found["merges"] += 1
+    for application_id in merges.due_applications(now):
+        tasks.rules_at_targets.delay(application_id)
+        found["rule_applications"] += 1
 
     for connector in Connector.objects.filter(circuit=CircuitState.OPEN, circuit_retry_at__lte=now):
         found["probes"] += probe(connector)

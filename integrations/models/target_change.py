@@ -6,12 +6,25 @@ from integrations.choices import ChangeAction, ChangeStatus
 class TargetChange(models.Model):
     """What a merge changes at a target holding one of its golden records: the merged-away
     record archived (restored when the merge is undone), the survivor updated with its new
-    values (integrations/engine/merges.py).
+    values; or a golden record updated because survivorship rules applied to it changed its
+    values (``application``). Exactly one of ``merge`` and ``application`` says why
+    (integrations/engine/merges.py).
 
-    Like runs, the system's own record of what it did; the merge itself is in the audit trail.
+    Like runs, the system's own record of what it did; the merge or the rules' application
+    itself is in the audit trail.
     """
 
-    merge = models.ForeignKey("masterdata.Merge", on_delete=models.CASCADE, related_name="target_changes")
+    merge = models.ForeignKey(
+        "masterdata.Merge", on_delete=models.CASCADE, null=True, blank=True, related_name="target_changes"
+    )
+    application = models.ForeignKey(
+        "masterdata.RuleApplication",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="target_changes",
+        help_text="The application of survivorship rules that changed the golden record.",
+    )
     action = models.CharField(max_length=10, choices=ChangeAction.choices)
     target = models.ForeignKey("integrations.Connector", on_delete=models.CASCADE, related_name="merge_changes")
     entity = models.CharField(max_length=20)
@@ -29,7 +42,19 @@ class TargetChange(models.Model):
         ordering = ["pk"]
         indexes = [
             models.Index(fields=["next_attempt_at"], name="target_change_due", condition=models.Q(status="pending")),
+            models.Index(fields=["subject"], name="target_change_by_rules", condition=models.Q(merge__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(merge__isnull=False, application__isnull=True)
+                | models.Q(merge__isnull=True, application__isnull=False),
+                name="target_change_has_one_reason",
+            )
         ]
 
     def __str__(self):
         return f"{self.get_action_display()} {self.subject} at {self.target}"
+
+    @property
+    def reason(self) -> str:
+        return "merge" if self.merge_id else "rules applied"

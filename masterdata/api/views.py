@@ -4,21 +4,26 @@ steward's two decisions on a candidate (merge, not a duplicate) as POST actions.
 Reads go through ``restrict()`` like every page. The actions need the role's
 ``masterdata.add_merge`` permission (403 without it) and a candidate, and both
 its records, the user may change (404 otherwise), exactly as on the pages.
+
+Survivorship rules are read and written like any model (``RestrictedModelViewSet``);
+applying them to the stored golden records is a POST of a rule application
+(``masterdata.add_ruleapplication``), run by a worker; 409 while one runs for the entity.
 """
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, permissions, viewsets
+from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api.viewsets import ModelPermissions
+from accounts.api.viewsets import Conflict, ModelPermissions, RestrictedModelViewSet
 from audit.context import attribute_changes_to
 
 from ..choices import CandidateStatus
 from ..filtersets import DuplicateCandidateFilterSet, GoldenRecordFilterSet
 from ..forms import MergeForm
-from ..models import DuplicateCandidate, GoldenRecord
+from ..models import DuplicateCandidate, GoldenRecord, RuleApplication, SurvivorshipRule
+from ..services.apply_rules import start_apply
 from ..services.merge import mark_not_duplicate, merge
 from ..views.review import changeable_pair
 from .serializers import (
@@ -26,6 +31,8 @@ from .serializers import (
     GoldenRecordSerializer,
     MergeRequestSerializer,
     MergeSerializer,
+    RuleApplicationSerializer,
+    SurvivorshipRuleSerializer,
 )
 
 
@@ -102,3 +109,22 @@ class DuplicateCandidateViewSet(RestrictedReadOnlyViewSet):
     def not_duplicate(self, request, pk=None):
         candidate = mark_not_duplicate(self.decidable(pk), actor=request.user)
         return Response(self.get_serializer(candidate).data)
+
+
+class SurvivorshipRuleViewSet(RestrictedModelViewSet):
+    queryset = SurvivorshipRule.objects.all()
+    serializer_class = SurvivorshipRuleSerializer
+    filterset_fields = ["entity", "field"]
+
+
+class RuleApplicationViewSet(mixins.CreateModelMixin, RestrictedReadOnlyViewSet):
+    queryset = RuleApplication.objects.select_related("requested_by")
+    serializer_class = RuleApplicationSerializer
+    filterset_fields = ["entity", "status"]
+
+    def perform_create(self, serializer):
+        try:
+            application, _queued_again = start_apply(serializer.validated_data["entity"], user=self.request.user)
+        except ValidationError as exc:
+            raise Conflict(" ".join(exc.messages)) from None
+        serializer.instance = application

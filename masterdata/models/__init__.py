@@ -2,7 +2,7 @@ from .golden import BlockingKey, GoldenRecord
 from .imports import ImportJob
 from .review import DuplicateCandidate, Merge
 from .source import SourceRecord
-from .survivorship import SurvivorshipRule
+from .survivorship import RuleApplication, SurvivorshipRule
 
 __all__ = [
     "BlockingKey",
@@ -10,6 +10,7 @@ __all__ = [
     "GoldenRecord",
     "ImportJob",
     "Merge",
+    "RuleApplication",
     "SourceRecord",
     "SurvivorshipRule",
 ]

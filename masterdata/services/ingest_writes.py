@@ -31,7 +31,9 @@ def write_page(page, *, actor=None, cid: str | None = None) -> None:
     changed_sources = [(page.source_before[pk], page.by_pk[pk]) for pk in page.source_before]
     bulk_update([after for _, after in changed_sources], SOURCE_FIELDS)
     changed_goldens = [
-        (before, page.goldens[key]) for key, before in page.golden_before.items() if _differs(before, page.goldens[key])
+        (before, page.goldens[key])
+        for key, before in page.golden_before.items()
+        if golden_differs(before, page.goldens[key])
     ]
     now = timezone.now()
     for _, golden in changed_goldens:
@@ -45,8 +47,9 @@ def write_page(page, *, actor=None, cid: str | None = None) -> None:
     log_bulk_update([*changed_sources, *changed_goldens], fields=written, actor=actor, cid=cid)
 
 
-def _differs(before: GoldenRecord, after: GoldenRecord) -> bool:
-    # An unchanged golden record is not written: no empty audit entry, no "updated" that means nothing.
+def golden_differs(before: GoldenRecord, after: GoldenRecord) -> bool:
+    """Whether ``after`` must be written: an unchanged golden record is not (no empty audit entry,
+    no "updated" that means nothing)."""
     return any(getattr(before, name) != getattr(after, name) for name in GOLDEN_FIELDS[:-1])
 
 
@@ -54,15 +57,17 @@ def _write_keys(page) -> None:
     """``index_golden`` for every golden record whose values changed: its keys replaced."""
     page.flush_index()
     stored = [key for key in page.golden_keys if key < NEW_KEY]  # golden records created here have none yet
+    replace_keys({page.goldens[key].pk: values for key, values in page.golden_keys.items()}, stored=stored)
+
+
+def replace_keys(keys: dict[int, set[str]], *, stored) -> None:
+    """Give each golden record id of ``keys`` exactly its blocking keys: the old ones of the ids in
+    ``stored`` (those that may have some) deleted, then all inserted in one statement."""
     if stored:
         BlockingKey.objects.filter(golden_id__in=stored).delete()
     bulk_insert_rows(
         BlockingKey,
-        [
-            {"golden_id": page.goldens[key].pk, "key": value}
-            for key, values in page.golden_keys.items()
-            for value in sorted(values)
-        ],
+        [{"golden_id": golden_id, "key": value} for golden_id, values in keys.items() for value in sorted(values)],
     )
 
 

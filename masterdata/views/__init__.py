@@ -16,6 +16,12 @@ from .review import (
     DuplicateCandidateRejectView,
     open_count,
 )
+from .rules import (
+    RuleApplicationProgressView,
+    RuleApplicationStartView,
+    SurvivorshipRuleEditView,
+    SurvivorshipRulesView,
+)
 
 __all__ = [
     "BulkMergeView",
@@ -29,6 +35,10 @@ __all__ = [
     "ImportView",
     "MergeUndoView",
     "QuarantineListView",
+    "RuleApplicationProgressView",
+    "RuleApplicationStartView",
     "SourceRecordDetailView",
+    "SurvivorshipRuleEditView",
+    "SurvivorshipRulesView",
     "open_count",
 ]

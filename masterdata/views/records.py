@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.views import View
 
 from accounts import generic
+from integrations.models import TargetChange
 
 from ..choices import CandidateStatus, SourceStatus
 from ..filtersets import GoldenRecordFilterSet, SourceRecordFilterSet
@@ -137,7 +138,20 @@ class GoldenRecordDetailView(generic.ObjectDetailView):
             "unmerge_id": latest.pk if can_unmerge else None,
             "may_see_merges": user.has_perm("masterdata.view_merge"),
             "may_see_target_changes": user.has_perm("integrations.view_targetchange"),
+            "rule_changes": self.rule_changes(golden),
         }
+
+    def rule_changes(self, golden) -> list[tuple]:
+        """``(application, its changes at the targets)`` for each application of survivorship rules
+        that updated this record at a target, newest first (shown with the permission to see them)."""
+        if not self.request.user.has_perm("integrations.view_targetchange"):
+            return []
+        rows = TargetChange.objects.filter(subject=f"golden:{golden.pk}", merge__isnull=True, entity=golden.entity)
+        rows = rows.select_related("target", "application__requested_by").order_by("-application_id", "pk")
+        grouped: dict = {}
+        for row in rows:
+            grouped.setdefault(row.application, []).append(row)
+        return list(grouped.items())
 
 
 class MergeUndoView(LoginRequiredMixin, View):
