@@ -235,45 +235,30 @@ def accept_deletions(stored: Reconciliation, user, *, via: str = "page") -> int:
     ``PermissionDenied`` when ``user`` may not reconcile the target (``may_reconcile``);
     ``ReconcileError`` says why it cannot be accepted (nothing found, already accepted, a later one).
     """
-    target = stored.target
-    if not may_reconcile(target, user):
-        raise PermissionDenied(
-            "Accepting deletions takes your role's permission to reconcile and change on the connector."
-        )
+    _may_settle(stored, user, "Accepting deletions")
     forgotten = reconcile.accept_deletions(stored, user=_person(user))
-    audit(
-        target,
-        user,
-        "accept_deletions",
-        reconciliation=stored.pk,
-        entity=stored.entity,
-        records=forgotten,
-        via=via,
-    )
+    _audit_settled(stored, user, "accept_deletions", via, records=forgotten)
     return forgotten
 
 
 def resend_deleted(stored: Reconciliation, user, *, via: str = "page") -> reconcile.Resent:
     """Send the records ``stored`` found gone to its target again on behalf of ``user``
     (``reconcile.resend``); audited on the target. Permissions and refusals as ``accept_deletions``."""
-    target = stored.target
-    if not may_reconcile(target, user):
-        raise PermissionDenied(
-            "Sending deleted records again takes your role's permission to reconcile and change on the connector."
-        )
+    _may_settle(stored, user, "Sending deleted records again")
     result = reconcile.resend(stored, user=_person(user))
-    audit(
-        target,
-        user,
-        "resend_deleted",
-        reconciliation=stored.pk,
-        entity=stored.entity,
-        records=result.sent,
-        runs=[run.pk for run in result.runs],
-        left=result.left,
-        via=via,
-    )
+    runs = [run.pk for run in result.runs]
+    _audit_settled(stored, user, "resend_deleted", via, records=result.sent, runs=runs, left=result.left)
     return result
+
+
+def _may_settle(stored: Reconciliation, user, doing: str) -> None:
+    """Settling what a reconciliation found takes what starting one takes."""
+    if not may_reconcile(stored.target, user):
+        raise PermissionDenied(f"{doing} takes your role's permission to reconcile and change on the connector.")
+
+
+def _audit_settled(stored: Reconciliation, user, action: str, via: str, **details) -> None:
+    audit(stored.target, user, action, reconciliation=stored.pk, entity=stored.entity, **details, via=via)
 
 
 # --- Flows ----------------------------------------------------------------------------------

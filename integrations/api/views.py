@@ -298,12 +298,7 @@ class ReconciliationViewSet(mixins.CreateModelMixin, ReadOnlyRestrictedViewSet):
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         stored = self.get_object()
-        if not services.may_reconcile(stored.target, request.user):
-            raise exceptions.PermissionDenied("You may view this reconciliation but not reconcile its target.")
-        try:
-            services.accept_deletions(stored, request.user, via="api")
-        except services.ReconcileError as exc:
-            raise Conflict(str(exc)) from None
+        self._settle(services.accept_deletions, stored)
         return Response(self.get_serializer(stored).data)
 
     @extend_schema(
@@ -331,12 +326,7 @@ class ReconciliationViewSet(mixins.CreateModelMixin, ReadOnlyRestrictedViewSet):
     @action(detail=True, methods=["post"])
     def resend(self, request, pk=None):
         stored = self.get_object()
-        if not services.may_reconcile(stored.target, request.user):
-            raise exceptions.PermissionDenied("You may view this reconciliation but not reconcile its target.")
-        try:
-            result = services.resend_deleted(stored, request.user, via="api")
-        except services.ReconcileError as exc:
-            raise Conflict(str(exc)) from None
+        result = self._settle(services.resend_deleted, stored)
         stored = self.get_queryset().get(pk=stored.pk)
         body = {
             "sent": result.sent,
@@ -344,3 +334,12 @@ class ReconciliationViewSet(mixins.CreateModelMixin, ReadOnlyRestrictedViewSet):
             "reconciliation": stored,
         }
         return Response(s.ResendResultSerializer(body, context=self.get_serializer_context()).data)
+
+    def _settle(self, settle, stored: Reconciliation):
+        """Accept or resend: 403 for callers who may see but not reconcile the target, 409 with the reason."""
+        if not services.may_reconcile(stored.target, self.request.user):
+            raise exceptions.PermissionDenied("You may view this reconciliation but not reconcile its target.")
+        try:
+            return settle(stored, self.request.user, via="api")
+        except services.ReconcileError as exc:
+            raise Conflict(str(exc)) from None

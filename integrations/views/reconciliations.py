@@ -88,18 +88,25 @@ def acceptable(reconciliation: Reconciliation) -> bool:
     return reconcile.why_not_acceptable(reconciliation) is None
 
 
-class ReconciliationAcceptView(LoginRequiredMixin, View):
-    """POST: accept the deletions a reconciliation found (Junction forgets it delivered those records)."""
+class _SettleView(LoginRequiredMixin, View):
+    """POST: settle what a reconciliation found (``settle``); a refusal is shown on its page with the reason."""
 
     http_method_names = ["post"]
 
     def post(self, request, pk):
         stored = get_object_or_404(services.visible_reconciliations(request.user).select_related("target"), pk=pk)
         try:
-            forgotten = services.accept_deletions(stored, request.user)
+            self.settle(request, stored)
         except services.ReconcileError as exc:
             messages.error(request, str(exc))
-            return redirect(stored)
+        return redirect(stored)
+
+
+class ReconciliationAcceptView(_SettleView):
+    """Accept the deletions a reconciliation found (Junction forgets it delivered those records)."""
+
+    def settle(self, request, stored):
+        forgotten = services.accept_deletions(stored, request.user)
         one = forgotten == 1
         message = "Junction forgot {} record{} it had delivered to “{}”: later reconciliations no longer report {}, "
         message += "and a record that changes at the source is sent again."
@@ -107,33 +114,24 @@ class ReconciliationAcceptView(LoginRequiredMixin, View):
             message += " The records it did not list stay: a new reconciliation is queued to find them."
         words = ("" if one else "s", stored.target, "it" if one else "them")
         messages.success(request, format_html(message, forgotten, *words))
-        return redirect(stored)
 
 
-class ReconciliationResendView(LoginRequiredMixin, View):
-    """POST: send the records a reconciliation found gone to the target again, as last sent."""
+class ReconciliationResendView(_SettleView):
+    """Send the records a reconciliation found gone to the target again, as last sent."""
 
-    http_method_names = ["post"]
-
-    def post(self, request, pk):
-        stored = get_object_or_404(services.visible_reconciliations(request.user).select_related("target"), pk=pk)
-        try:
-            result = services.resend_deleted(stored, request.user)
-        except services.ReconcileError as exc:
-            messages.error(request, str(exc))
-            return redirect(stored)
+    def settle(self, request, stored):
+        result = services.resend_deleted(stored, request.user)
         if result.sent:
             one = result.sent == 1
-            message = "{} record{} {} on {} way to “{}” again"
+            message = "{} record{} {} on {} way to “{}” again: follow the run below."
             words = ("" if one else "s", "is" if one else "are", "its" if one else "their", stored.target)
-            messages.success(request, format_html(message + ": follow the run below.", result.sent, *words))
+            messages.success(request, format_html(message, result.sent, *words))
         for reason, count in result.left.items():
             message = "{} record{} could not be sent again ({}); Junction forgot {} delivered {}."
             words = ("" if count == 1 else "s", reason, "it", "it" if count == 1 else "them")
             messages.warning(request, format_html(message, count, *words))
         if stored.missing_count > len(stored.missing):
             messages.info(request, "The records it did not list stay: a new reconciliation is queued to find them.")
-        return redirect(stored)
 
 
 def delivered_entities(connector: Connector) -> list[str]:
