@@ -34,9 +34,10 @@ def start_run(flow: Flow, *, trigger: str = "manual", user=None) -> Run:
         raise ActionError(f"{flow} is in the {flow.get_stage_display()} stage: move it to test, pilot or live first.")
     if not flow.targets.exists():
         raise ActionError(f"{flow} has no target connector.")
-    run = Run.objects.create(
-        flow=flow, stage=flow.stage, trigger=trigger, requested_by=user, watermark_start=flow.watermark
-    )
+    # The stored watermark, not the caller's copy of the flow: a copy loaded before the last run
+    # finished would make this run read everything again.
+    watermark = Flow.objects.values_list("watermark", flat=True).get(pk=flow.pk)
+    run = Run.objects.create(flow=flow, stage=flow.stage, trigger=trigger, requested_by=user, watermark_start=watermark)
     transaction.on_commit(lambda: tasks.extract_run.delay(run.pk))
     return run
 

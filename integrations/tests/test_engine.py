@@ -280,6 +280,18 @@ def test_the_flow_watermark_moves_only_in_live_runs(world):
     assert flow.watermark == "2026-11-02T00:00:00"
 
 
+def test_a_run_starts_from_the_stored_watermark_even_given_an_old_copy_of_the_flow(world):
+    from integrations.adapters.base import SourceRecord
+
+    source, target, _ = world
+    flow = customer_flow(source, target)
+    old_copy = Flow.objects.get(pk=flow.pk)
+    pipeline.Stager(actions.start_run(flow)).stage([SourceRecord("C-1", ADA)], "2026-11-02T00:00:00")
+    assert old_copy.watermark == ""  # loaded before that run moved the flow's watermark
+
+    assert actions.start_run(old_copy).watermark_start == "2026-11-02T00:00:00"
+
+
 def test_a_dry_run_of_master_data_changes_no_master_data_and_leaves_pushed_events(world):
     from masterdata.models import GoldenRecord, SourceRecord
 
