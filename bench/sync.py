@@ -358,12 +358,14 @@ def report(timed: dict, n: int) -> None:
 
 def change_source(entity: str, rows: list[tuple], percent: int) -> int:
     """Change every ``100 / percent``-th source row as a day's edits would (a stock count; a customer's
-    street), with a later ``updated_at`` so the next run reads only those. Returns how many."""
+    street and email), with a later ``updated_at`` so the next run reads only those. Returns how many."""
     import psycopg
 
     step = max(1, round(100 / percent))
     ids = [row[0] for row in rows[::step]]
-    change = "qty = qty + 1" if entity == "inventory_level" else "street = coalesce(street, '') || ' b'"
+    # A customer's new address and, where there is one, new email (which the target receives).
+    customer = "street = coalesce(street, '') || ' b', email = regexp_replace(email, '^(.)', 'new.\\1')"
+    change = "qty = qty + 1" if entity == "inventory_level" else customer
     with psycopg.connect(f"{PG}/{PEER_DB}", autocommit=True) as conn:
         conn.execute(
             f"UPDATE source SET {change}, updated_at = '2026-11-02T00:00:00' WHERE id = ANY(%s)",
