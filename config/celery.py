@@ -53,6 +53,12 @@ app.conf.update(
         },
         # Starts the reconciliations that are due (integrations/engine/reconcile.py).
         "schedule-reconciliations": {"task": "integrations.tasks.schedule_reconciliations", "schedule": 3600.0},
+        # Imports and rule applications whose message or worker was lost.
+        "resume-stalled-masterdata": {
+            "task": "masterdata.tasks.resume_stalled",
+            "schedule": 60.0,
+            "options": {"expires": 59},
+        },
         # Opens and resolves alerts as conditions come and go (monitoring/alerts.py).
         "evaluate-alerts": {
             "task": "monitoring.tasks.evaluate_alerts",

@@ -24,6 +24,13 @@ def run_import(job_id: int) -> None:
         raise
 
 
+@shared_task(name="masterdata.tasks.resume_stalled", ignore_result=True)
+def resume_stalled() -> dict[str, int]:
+    """Beat, every minute: queue again the imports and rule applications that stopped moving
+    (a lost message, a dead worker); see ``masterdata.services.background``."""
+    return {"imports": imports.resume_stalled(), "rule_applications": rules_service.resume_stalled()}
+
+
 @shared_task(name="masterdata.tasks.apply_rules", ignore_result=True, acks_late=True)
 def apply_rules(application_id: int) -> None:
     """Apply the current survivorship rules to an entity's golden records (the RuleApplication row

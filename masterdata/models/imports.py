@@ -26,6 +26,9 @@ class ImportJob(models.Model):
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created = models.DateTimeField(auto_now_add=True)
+    progressed = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker took it or last finished a page (stalled jobs are resumed)."
+    )
     finished = models.DateTimeField(null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()

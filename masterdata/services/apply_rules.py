@@ -16,12 +16,12 @@ batch; two tasks of one application, if ever, share the work batch by batch.
 
 import copy
 import time
-from datetime import timedelta
 
 from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.bulk import bulk_update, log_bulk_update
@@ -31,15 +31,13 @@ from masterdata.entities import Entity
 from masterdata.models import GoldenRecord, RuleApplication, SourceRecord
 from masterdata.signals import golden_recomputed
 
+from .background import stalled_before
 from .ingest_writes import GOLDEN_FIELDS, golden_differs, replace_keys
 from .locks import lock_entity
 from .pair_scores import blocking_keys_many
 from .survivorship import load_rules, recompute
 
 BATCH = 500
-# An unfinished application that has not moved for this long lost its worker or its message:
-# asking again queues it again instead of refusing.
-STALLED_AFTER = timedelta(minutes=10)
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
@@ -82,8 +80,24 @@ def busy_message(application: RuleApplication | None) -> str:
 
 
 def stalled(application: RuleApplication, now=None) -> bool:
+    """It lost its worker or its message (``background``): asking again queues it again instead of
+    refusing, and ``resume_stalled`` does so by itself."""
     last = application.progressed or application.started or application.created
-    return last < (now or timezone.now()) - STALLED_AFTER
+    return last < stalled_before(now or timezone.now())
+
+
+def resume_stalled(now=None) -> int:
+    """Queue again every unfinished application that has not moved for ``STALLED_AFTER``; how many.
+    (A second message of a live one would be harmless: batches take the application's row lock.)"""
+    from masterdata.tasks import apply_rules
+
+    before = stalled_before(now or timezone.now())
+    moved = Coalesce("progressed", "started", "created")
+    stalled_ones = RuleApplication.objects.filter(status__in=UNFINISHED).alias(moved=moved).filter(moved__lt=before)
+    ids = list(stalled_ones.values_list("pk", flat=True)[:100])
+    for application_id in ids:
+        apply_rules.delay(application_id)
+    return len(ids)
 
 
 def _queue_on_commit(application_id: int) -> None:

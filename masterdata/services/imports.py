@@ -6,6 +6,7 @@ import io
 from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.bulk_changes import audited_update
@@ -13,6 +14,7 @@ from masterdata.choices import IngestResult, JobStatus
 from masterdata.entities import SCHEMAS
 from masterdata.models import ImportJob
 
+from .background import stalled_before
 from .ingest_batch import ingest_many
 
 ID_COLUMN = "id"
@@ -51,13 +53,26 @@ def start_import(*, system, entity: str, locale: str, filename: str, content: st
 
 
 def claim(job_id: int) -> bool:
-    """Take a job for this worker; also re-takes a job a dead worker left running
-    (ingest is idempotent, so starting over duplicates nothing)."""
-    return bool(
-        ImportJob.objects.filter(pk=job_id, status__in=[JobStatus.PENDING, JobStatus.RUNNING]).update(
-            status=JobStatus.RUNNING, processed=0, counts={}, problems=[]
-        )
-    )
+    """Take a waiting job for this worker, or one whose worker stopped moving (``background``):
+    ingest is idempotent, so starting over duplicates nothing. A job another worker is running
+    is left to it."""
+    now = timezone.now()
+    stalled = Q(status=JobStatus.RUNNING) & (Q(progressed__isnull=True) | Q(progressed__lt=stalled_before(now)))
+    takeable = ImportJob.objects.filter(Q(status=JobStatus.PENDING) | stalled, pk=job_id)
+    return bool(takeable.update(status=JobStatus.RUNNING, processed=0, counts={}, problems=[], progressed=now))
+
+
+def resume_stalled(now=None) -> int:
+    """Queue again every unfinished job that has not moved for ``STALLED_AFTER``; how many."""
+    from masterdata.tasks import run_import
+
+    before = stalled_before(now or timezone.now())
+    unfinished = ImportJob.objects.filter(status__in=[JobStatus.PENDING, JobStatus.RUNNING])
+    stalled = unfinished.filter(Q(progressed__lt=before) | Q(progressed__isnull=True, created__lt=before))
+    ids = list(stalled.values_list("pk", flat=True)[:100])
+    for job_id in ids:
+        run_import.delay(job_id)
+    return len(ids)
 
 
 def run_import(job: ImportJob) -> ImportJob:
@@ -75,7 +90,9 @@ def run_import(job: ImportJob) -> ImportJob:
                 problems.append({"row": number, "external_id": external_id, "reason": outcome.source.quarantine_reason})
         page.clear()
         # Progress is bookkeeping for the page, not audited; the outcome below is.
-        ImportJob.objects.filter(pk=job.pk).update(processed=sum(counts.values()), counts=counts)
+        ImportJob.objects.filter(pk=job.pk).update(
+            processed=sum(counts.values()), counts=counts, progressed=timezone.now()
+        )
 
     with set_actor(job.created_by):
         reader = csv.DictReader(io.StringIO(job.content))
