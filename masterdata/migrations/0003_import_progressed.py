@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('masterdata', '0002_rule_application'),
+        ("masterdata", "0002_rule_application"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='progressed',
-            field=models.DateTimeField(blank=True, help_text='When a worker took it or last finished a page (stalled jobs are resumed).', null=True),
+            model_name="importjob",
+            name="progressed",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When a worker took it or last finished a page (stalled jobs are resumed).",
+                null=True,
+            ),
         ),
     ]
