@@ -410,6 +410,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # A worker takes one message per poll: at kombu's default of 1 s that is about 2 tasks a
+        # second for two processes, which the sync engine's load tasks outgrow (then pushed events
+        # wait minutes). Listing a folder ten times a second costs nothing measurable.
+        "polling_interval": 0.1,
     }
 else:
     # Must exceed the longest task; long delays are scheduled in the database, not as ETAs.
