@@ -37,7 +37,10 @@ class FileInfo:
 
     name: str
     size: int
-    mtime: int
+    mtime: int  # seconds
+    # Where the location has it (local folders; SFTP reports whole seconds, then 0): a second
+    # upload of the same name and size within the same second is still told apart.
+    mtime_ns: int = 0
 
 
 def translate(exc: BaseException, what: str) -> AdapterError:
@@ -151,7 +154,7 @@ class LocalLocation(Location):
                 # Symbolic links are left out: they could point outside the files root.
                 if not entry.name.startswith(".") and entry.is_file(follow_symlinks=False):
                     info = entry.stat(follow_symlinks=False)
-                    files.append(FileInfo(entry.name, info.st_size, int(info.st_mtime)))
+                    files.append(FileInfo(entry.name, info.st_size, int(info.st_mtime), info.st_mtime_ns))
         return files
 
     def open_read(self, path: str) -> BinaryIO:
