@@ -12,6 +12,7 @@ from celery.signals import worker_process_init, worker_ready
 from django.conf import settings
 from kombu import Queue
 
+from config import filebroker  # noqa: F401 - "filesystem://" is its transport from here on
 from monitoring.heartbeat import HeartbeatStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

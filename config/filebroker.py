@@ -5,14 +5,15 @@ writes into it, while workers poll the folder and take any ``.msg`` file they
 find without waiting for the writer: a worker that polls in between reads an
 empty file and stops with ``JSONDecodeError`` (an unrecoverable error: the
 worker exits). Here a message is written under a name no worker takes and
-renamed into place, which is atomic within one folder.
+renamed into place, which is atomic within one folder. Importing this module
+(config/celery.py does) makes ``filesystem://`` mean this transport.
 """
 
 import os
 import uuid
 from time import monotonic
 
-from kombu.transport import filesystem
+from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
@@ -33,3 +34,6 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+TRANSPORT_ALIASES["filesystem"] = f"{__name__}:Transport"

@@ -402,7 +402,6 @@ JUNCTION_AUDIT_SEAL_GRACE_MINUTES = env.int("JUNCTION_AUDIT_SEAL_GRACE_MINUTES",
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env_or("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT = "config.filebroker:Transport"  # kombu's, with messages that appear whole
     for name in ("in", "processed", "control"):
         (BROKER_DIR / name).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -1,5 +1,6 @@
-"""The embedded broker's messages appear whole: a worker polling while one is written never takes it
-half written (kombu's own filesystem transport let it read an empty file and stop)."""
+"""The embedded broker (``filesystem://``, config/filebroker.py) has messages that appear whole:
+a worker polling while one is written never takes it half written (kombu's own filesystem transport
+let it read an empty file and stop)."""
 
 import contextlib
 from queue import Empty
@@ -23,7 +24,7 @@ def channel(tmp_path):
         "control_folder": str(folders["control"]),
         "store_processed": False,
     }
-    with Connection("filesystem://", transport="config.filebroker:Transport", transport_options=options) as conn:
+    with Connection("filesystem://", transport_options=options) as conn:  # the alias config/celery.py set
         yield conn.default_channel
 
 
