@@ -169,7 +169,10 @@ class SqlAdapter(Adapter):
             where.append(f"{wm} >= :junction_wm")
             params["junction_wm"] = position.watermark
         if position.id is not None:
-            where.append(f"({wm} > :junction_wm OR {ident} > :junction_id)")
+            # A row comparison, not "wm > x OR id > y": the index on (watermark, id) then starts each
+            # page at the last row read. With the OR, rows sharing one watermark value (a bulk load
+            # stamps thousands alike) were scanned again on every page, quadratic in their number.
+            where.append(f"({wm}, {ident}) > (:junction_wm, :junction_id)")
             params["junction_id"] = position.id
         sql = (
             f"SELECT {columns}, {wm} AS junction_wm, {ident} AS junction_id FROM {source} junction_src"  # noqa: S608 (identifiers validated and quoted; values bound)
