@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
@@ -99,6 +100,14 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+def api_as(user) -> APIClient:
+    """A fresh API client authenticated as ``user``; each call gives its own, so two
+    personas can hold one apiece. Imported (``from conftest import api_as``) like ``wait_for``."""
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
 
 
 def database_url(settings_dict) -> str:

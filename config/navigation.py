@@ -28,6 +28,7 @@ class MenuItem:
     badge: str | None = None
     children: tuple["MenuItem", ...] = ()
     # View names (prefixes) that mark this entry as the current one; default: its own page.
+    # Where several entries match, the longest prefix wins (see ``current_entry``).
     matches: tuple[str, ...] = ()
 
     @property
@@ -47,12 +48,18 @@ class MenuItem:
             return any(child.visible_to(user, granted) for child in self.children)
         return self.by_role(user) or (self.object_level and self.permissions[0] in granted)
 
-    def is_current(self, view_name: str | None) -> bool:
-        if not view_name:
-            return False
+    def closeness(self, view_name: str) -> int:
+        """How closely ``view_name`` belongs to this (leaf) entry: 0 not at all, else the length
+        of what matched; its own page beats any prefix."""
+        if view_name == self.url_name:
+            return len(view_name) + 1
+        return max((len(prefix) for prefix in self.matches if view_name.startswith(prefix)), default=0)
+
+    def is_current(self, current: "MenuItem | None") -> bool:
+        """``current``: the leaf entry of the page shown (``current_entry``); a section holds it."""
         if self.children:
-            return any(child.is_current(view_name) for child in self.children)
-        return view_name == self.url_name or any(view_name.startswith(prefix) for prefix in self.matches)
+            return current in self.children
+        return self == current
 
 
 INTEGRATIONS = (
@@ -115,15 +122,22 @@ MENU = (
         matches=("alert_",),
     ),
     MenuItem("Integrations", None, "diagram-2", children=INTEGRATIONS),
-    MenuItem("Master data", "masterdata:goldenrecord_list", "people", "masterdata.view_goldenrecord"),
+    MenuItem(
+        "Master data",
+        "masterdata:goldenrecord_list",
+        "people",
+        "masterdata.view_goldenrecord",
+        matches=("masterdata:",),
+    ),
     MenuItem(
         "Review queue",
         "masterdata:candidate_list",
         "intersect",
         "masterdata.view_duplicatecandidate",
         badge="masterdata.views.open_count",
+        matches=("masterdata:candidate_",),
     ),
-    MenuItem("Audit trail", "audit:logentry_list", "journal-text", "auditlog.view_logentry"),
+    MenuItem("Audit trail", "audit:logentry_list", "journal-text", "auditlog.view_logentry", matches=("audit:",)),
     MenuItem("API", "swagger-ui", "braces"),
     MenuItem("Admin", "admin:index", "gear", staff_only=True),
 )
@@ -145,6 +159,19 @@ def object_grants(user, perms) -> frozenset[str]:
     return frozenset(parts[0].union(*parts[1:]))
 
 
+def leaves(items) -> list[MenuItem]:
+    return [leaf for item in items for leaf in (leaves(item.children) if item.children else [item])]
+
+
+def current_entry(view_name: str | None) -> MenuItem | None:
+    """The leaf entry whose page ``view_name`` is: the closest match, so ``masterdata:candidate_…``
+    belongs to "Review queue" although "Master data" claims all of ``masterdata:``."""
+    if not view_name:
+        return None
+    closeness, leaf = max(((leaf.closeness(view_name), leaf) for leaf in leaves(MENU)), key=lambda pair: pair[0])
+    return leaf if closeness else None
+
+
 def object_level_items(items) -> list[MenuItem]:
     found = []
     for item in items:
@@ -152,15 +179,15 @@ def object_level_items(items) -> list[MenuItem]:
     return found
 
 
-def entry(item: MenuItem, user, view_name: str | None, granted: frozenset[str]) -> dict:
+def entry(item: MenuItem, user, current: MenuItem | None, granted: frozenset[str]) -> dict:
     return {
         "label": item.label,
         "url": reverse(item.url_name) if item.url_name else None,
         "icon": item.icon,
         "url_name": item.url_name,
         "badge": import_string(item.badge)(user) if item.badge else None,
-        "active": item.is_current(view_name),
-        "children": [entry(c, user, view_name, granted) for c in item.children if c.visible_to(user, granted)],
+        "active": item.is_current(current),
+        "children": [entry(c, user, current, granted) for c in item.children if c.visible_to(user, granted)],
     }
 
 
@@ -171,7 +198,8 @@ def menu_for(user, view_name: str | None = None) -> list[dict]:
     # Object grants matter only where the role does not already show the entry.
     wanted = {item.permissions[0] for item in object_level_items(MENU) if not item.by_role(user)}
     granted = object_grants(user, wanted) if wanted else frozenset()
-    return [entry(item, user, view_name, granted) for item in MENU if item.visible_to(user, granted)]
+    current = current_entry(view_name)
+    return [entry(item, user, current, granted) for item in MENU if item.visible_to(user, granted)]
 
 
 def menu_labels(user) -> list[str]:

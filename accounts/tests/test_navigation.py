@@ -1,6 +1,9 @@
 """The menu shows each person what they may use, including single-object grants."""
 
+from html.parser import HTMLParser
+
 import pytest
+from django.urls import get_resolver, reverse
 from guardian.shortcuts import assign_perm
 
 from config.navigation import menu_for, menu_labels
@@ -69,6 +72,70 @@ def test_sections_hold_their_children_and_mark_the_current_page(personas):
     assert [c["label"] for c in section["children"] if c["active"]] == ["Flows"]
     assert not next(item for item in menu if item["label"] == "Dashboard")["active"]
     assert section["children"][0]["url"] == "/integrations/systems/"
+
+
+class CurrentEntries(HTMLParser):
+    """The labels of the main menu's links that a rendered page marks ``aria-current="page"``
+    (the label is the link's first text: a badge's count follows it)."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.labels, self._in_current, self._menu_depth = [], False, 0
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "ul" and (self._menu_depth or ("data-testid", "main-nav") in attrs):
+            self._menu_depth += 1
+        if tag == "a":
+            self._in_current = bool(self._menu_depth) and ("aria-current", "page") in attrs
+
+    def handle_endtag(self, tag):
+        if tag == "ul" and self._menu_depth:
+            self._menu_depth -= 1
+
+    def handle_data(self, data):
+        if self._in_current and data.strip():
+            self.labels.append(data.strip())
+            self._in_current = False
+
+
+def view_names(namespace: str) -> list[str]:
+    resolver = get_resolver().namespace_dict[namespace][1]
+    return sorted(f"{namespace}:{name}" for name in resolver.reverse_dict if isinstance(name, str))
+
+
+def current_labels(user, view_name: str) -> list[str]:
+    return [item["label"] for item in menu_for(user, view_name) if item["active"]]
+
+
+def test_every_master_data_page_marks_its_entry_and_review_pages_the_queue(personas):
+    names = view_names("masterdata")
+    assert "masterdata:survivorship_rules" in names and "masterdata:candidate_detail" in names
+    for name in names:
+        expected = "Review queue" if name.startswith("masterdata:candidate_") else "Master data"
+        assert current_labels(personas["admin"], name) == [expected], name
+    for name in view_names("audit"):
+        assert current_labels(personas["admin"], name) == ["Audit trail"], name
+
+
+def test_the_rendered_menu_marks_master_data_on_the_survivorship_pages(client_for, personas):
+    from masterdata.tests.factories import GoldenRecordFactory, candidate_for
+
+    client = client_for(personas["admin"])
+    pages = {
+        reverse("masterdata:survivorship_rules", args=["customer"]): "Master data",
+        reverse("masterdata:survivorship_rule", args=["customer", "email"]): "Master data",
+        reverse("masterdata:goldenrecord_detail", args=[GoldenRecordFactory().pk]): "Master data",
+        reverse("masterdata:quarantine"): "Master data",
+        reverse("masterdata:goldenrecord_list"): "Master data",
+        reverse(
+            "masterdata:candidate_detail", args=[candidate_for(GoldenRecordFactory(), GoldenRecordFactory()).pk]
+        ): "Review queue",
+    }
+    for url, label in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert CurrentEntries(response.content.decode()).labels == [label], url
 
 
 def test_review_queue_badge_counts_open_pairs(personas):

@@ -6,18 +6,13 @@ from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
 from accounts.tokens import create_token
+from conftest import api_as
 from integrations.models import System
 from integrations.tests.factories import SystemFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/systems/"
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_anonymous_is_refused():

@@ -8,6 +8,7 @@ from auditlog.models import LogEntry
 from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
+from conftest import api_as
 from integrations import crypto
 from integrations.adapters.base import Check
 from integrations.models import Connector
@@ -17,12 +18,6 @@ from integrations.tests.pages import API_TOKEN, WEBHOOK_SECRET, rest_connector, 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/connectors/"
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def rest_body(system, **extra):

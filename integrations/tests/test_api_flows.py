@@ -3,8 +3,8 @@ per position, run (202) and promote, cursor-paged outcomes, replay and discard."
 
 import pytest
 from auditlog.models import LogEntry
-from rest_framework.test import APIClient
 
+from conftest import api_as
 from integrations.choices import OutcomeStatus, Stage
 from integrations.models import Flow, RecordOutcome, Run
 from integrations.tests.pages import make_flow, make_outcomes, make_run, rest_connector, webhook_connector
@@ -12,12 +12,6 @@ from integrations.tests.pages import make_flow, make_outcomes, make_run, rest_co
 pytestmark = pytest.mark.django_db
 
 FLOWS, RUNS, OUTCOMES = "/api/v1/flows/", "/api/v1/runs/", "/api/v1/outcomes/"
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def flow_body(source, target, **extra):

@@ -9,6 +9,7 @@ from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
 from accounts.tokens import create_token
+from conftest import api_as
 from integrations.choices import ReconciliationStatus
 from integrations.models import Delivery, Reconciliation
 from integrations.tests.pages import rest_connector
@@ -16,12 +17,6 @@ from integrations.tests.reconciliation_world import gone, sql_target, stored
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/reconciliations/"
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def ids(response) -> list[int]:

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
-from rest_framework.test import APIClient
 
+from conftest import api_as
 from integrations import outbound
 from integrations.adapters.errors import DestinationRefused
 from integrations.adapters.files import FilesAdapter
@@ -204,12 +204,6 @@ def test_every_adapter_connects_through_the_policy():
 
 
 # --- At save time: the form and the API ---------------------------------------------------------
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.mark.django_db

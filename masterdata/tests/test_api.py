@@ -5,6 +5,7 @@ from auditlog.models import LogEntry
 from rest_framework.test import APIClient
 
 from accounts.tokens import create_token
+from conftest import api_as
 from masterdata.choices import CandidateStatus
 from masterdata.models import DuplicateCandidate, GoldenRecord, Merge
 from masterdata.tests.factories import GoldenRecordFactory, candidate_for, customer_pair, golden_with_sources
@@ -13,12 +14,6 @@ pytestmark = pytest.mark.django_db
 
 RECORDS = "/api/v1/masterdata/golden-records/"
 CANDIDATES = "/api/v1/masterdata/candidates/"
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def merge_url(candidate):

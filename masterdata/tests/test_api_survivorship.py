@@ -3,8 +3,8 @@ as the page (field-level errors, Viewers see nothing, only stewards and administ
 
 import pytest
 from auditlog.models import LogEntry
-from rest_framework.test import APIClient
 
+from conftest import api_as
 from integrations.tests.factories import SystemFactory
 from masterdata.models import RuleApplication, SurvivorshipRule
 from masterdata.services.rules import set_rule
@@ -14,12 +14,6 @@ pytestmark = pytest.mark.django_db
 
 RULES = "/api/v1/masterdata/survivorship-rules/"
 APPLICATIONS = "/api/v1/masterdata/rule-applications/"
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_a_steward_creates_and_changes_a_rule_audited(personas):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tokens import create_token
+from conftest import api_as
 from integrations.tests.pages import make_flow
 from monitoring.alerts import evaluate
 from monitoring.choices import AlertKind, Severity
@@ -16,12 +17,6 @@ from monitoring.tests.factories import failing_flow, make_alert, paused_connecto
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/alerts/"
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def titles(response) -> list[str]:

@@ -121,6 +121,22 @@ def test_menu_links_lead_to_their_pages(page, live_server, personas):
         page.keyboard.press("Escape")
 
 
+@pytest.mark.parametrize("width", [1280, 1440])  # icons hidden below 1400 px, shown above
+def test_master_data_is_the_current_entry_on_the_survivorship_rules(page, live_server, personas, width):
+    from masterdata.tests.factories import GoldenRecordFactory, candidate_for
+
+    candidate_for(GoldenRecordFactory(), GoldenRecordFactory())  # the Review queue's count widens the menu
+    page.set_viewport_size({**DESKTOP, "width": width})
+    login(page, live_server, "admin")
+    page.goto(f"{live_server.url}/masterdata/survivorship/customer/")
+    nav = page.get_by_test_id("main-nav")
+    expect(nav.get_by_role("link", name="Master data")).to_have_attribute("aria-current", "page")
+    expect(nav.locator("[aria-current=page], .active")).to_have_count(1)
+    tops = {round(entry.bounding_box()["y"]) for entry in nav.locator(":scope > li > a").all()}
+    screenshot(page, f"survivorship-menu-{width}")
+    assert len(tops) == 1, f"menu entries wrap onto {len(tops)} rows at {width} px"
+
+
 def test_wrong_password_shows_an_error_on_the_login_page(page, live_server, personas):
     login(page, live_server, "engineer", password="not-the-password")
     expect(page).to_have_url(re.compile(r"/login/$"))
