@@ -1,14 +1,17 @@
 """The sweeper: the periodic task that makes the database, not the broker, the source of truth.
 
 Every few seconds it queues again whatever committed work has no live message:
-due retries, rows whose worker died (expired lease), runs whose message was
-lost, pushed events nobody picked up, merges whose changes at the targets are
-due; it starts scheduled flows and probes targets whose circuit is open.
+due retries, rows whose worker died (expired lease), staged rows and runs whose
+message was lost, pushed events nobody picked up, merges whose changes at the
+targets are due; it starts scheduled flows and probes targets whose circuit is open.
+Work whose message is merely waiting in a busy queue is left alone: queueing it
+again would only lengthen that queue.
 """
 
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -19,7 +22,9 @@ from . import actions, merges, pipeline
 
 log = logging.getLogger(__name__)
 
-QUEUED_GRACE = timedelta(seconds=30)  # a queued run older than this lost its message (or workers are busy)
+# Work whose message has not been taken this long after it was sent counts as lost (or workers are
+# busy); shorter, and a backlogged broker would get a second message for work still queued.
+QUEUED_GRACE = timedelta(seconds=30)
 
 
 def sweep() -> dict[str, int]:
@@ -32,10 +37,11 @@ def sweep() -> dict[str, int]:
     due = (
         RecordOutcome.objects.filter(status__in=[OutcomeStatus.PENDING, OutcomeStatus.RETRYING], target__isnull=False)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(without_message(now))
         .filter(target__circuit=CircuitState.CLOSED, target__enabled=True)
         .filter(flow__stage__in=[Stage.PILOT, Stage.LIVE])  # elsewhere staged rows wait
         .values_list("run_id", "target_id")
+        .order_by()  # the model's ordering by id would make each row distinct: a message per row, not per pair
         .distinct()[:500]
     )
     for run_id, target_id in due:
@@ -81,6 +87,26 @@ def sweep() -> dict[str, int]:
     for connector in Connector.objects.filter(circuit=CircuitState.OPEN, circuit_retry_at__lte=now):
         found["probes"] += probe(connector)
     return found
+
+
+def without_message(now) -> Q:
+    """Due outcome rows whose load message is probably lost, or is this sweep's to send.
+
+    A staged row's message was sent when it was staged (``pipeline.start_loading``), its
+    ``updated_at``. A retry's message is the sweeper's to send once ``next_attempt_at`` comes,
+    and so is that of a row whose worker died, once its lease runs out: nothing else wakes
+    them, so the first sweep after that moment queues them (sweeps run every
+    ``JUNCTION_SWEEP_SECONDS``). After that, and for staged rows from the start, a row counts
+    as without a message only once ``QUEUED_GRACE`` has passed: until then its message is
+    more likely waiting in a busy queue than lost, and another would only join it there.
+    """
+    lost = now - QUEUED_GRACE
+    last_sweep = now - timedelta(seconds=settings.JUNCTION_SWEEP_SECONDS)
+    free = Q(lease_until__isnull=True)
+    expired = Q(lease_until__lt=now) & (Q(lease_until__gt=last_sweep) | Q(lease_until__lt=lost))
+    retry = free & Q(next_attempt_at__lte=now) & (Q(next_attempt_at__gt=last_sweep) | Q(next_attempt_at__lt=lost))
+    staged = free & Q(next_attempt_at__isnull=True, updated_at__lt=lost)
+    return expired | retry | staged
 
 
 def probe(connector: Connector) -> bool:
