@@ -24,7 +24,7 @@ sync engine's outbox does). Other databases take the ORM's path.
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from auditlog import get_logentry_model
 from auditlog.cid import get_cid
@@ -38,6 +38,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, router
 from django.db.models import DateField, DateTimeField, JSONField
 from django.db.models.signals import post_save, pre_save
+from django.utils import timezone
 from django.utils.encoding import smart_str
 
 
@@ -149,11 +150,21 @@ def _reader(field):
                 return value
 
         return read_json
+    if isinstance(field, DateTimeField):  # to_python keeps a datetime as it is; auditlog compares naive UTC
+        name = field.attname
+
+        def read_datetime(obj):
+            value = getattr(obj, name)
+            if type(value) is not datetime:
+                return get_field_value(obj, field)  # text, a date, None: auditlog's conversions
+            return timezone.make_naive(value, UTC) if settings.USE_TZ and not timezone.is_naive(value) else value
+
+        return read_datetime
     is_key = (field.one_to_one or field.many_to_one) and hasattr(field, "rel_class")
     if is_key and not settings.AUDITLOG_USE_FK_STRING_REPRESENTATION:
         attname = field.get_attname()
         return lambda obj: smart_str(getattr(obj, attname), strings_only=True)
-    if isinstance(field, DateTimeField) or is_key or field.is_relation:
+    if is_key or field.is_relation:
         return lambda obj: get_field_value(obj, field)  # conversions or lookups: auditlog's own path
     name = field.name
 
