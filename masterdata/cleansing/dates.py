@@ -14,6 +14,7 @@ in a golden record is worse than a flagged one.
 import calendar
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from dateutil import parser as dateutil_parser
 
@@ -27,6 +28,11 @@ _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _EXCEL_SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01 (Excel's phantom 29 Feb 1900 included)
 _ENGLISH_MONTHS = dict(enumerate(calendar.month_abbr))
+_LETTER = re.compile(r"[^\W\d_]")
+# dateutil fills the parts a text lacks from its default: parsed with two defaults that
+# differ in year, month and day, a partial date shows up as a difference.
+_DEFAULT = datetime(2000, 1, 1)
+_OTHER_DEFAULT = datetime(2001, 2, 2)
 
 
 def make_date(year: int, month: int, day: int, text: str) -> date:
@@ -63,22 +69,43 @@ def _numeric(match: re.Match, text: str, ctx: Context) -> date | None:
     return make_date(year, first, second, text) if month_first else make_date(year, second, first, text)
 
 
+@lru_cache(maxsize=64)
+def _month_patterns(month_names: tuple[tuple[str, int], ...]) -> tuple[tuple[re.Pattern, str], ...]:
+    """A locale's month names as compiled patterns with their English replacements,
+    longest name first ("märz" is tried before "mär"); compiled once per locale."""
+    longest_first = sorted(month_names, key=lambda item: -len(item[0]))
+    return tuple(
+        (re.compile(rf"\b{re.escape(name)}\b\.?"), f" {_ENGLISH_MONTHS[number]} ")
+        for name, number in longest_first
+        if len(name) > 2
+    )
+
+
 def _in_english(text: str, locale: LocaleInfo) -> str:
     """Replace the locale's month names ("März", "mars") with English ones."""
     lowered = text.lower()
-    for name, number in sorted(locale.month_names, key=lambda item: -len(item[0])):
-        if len(name) > 2 and re.search(rf"\b{re.escape(name)}\b", lowered):
-            return re.sub(rf"\b{re.escape(name)}\b\.?", f" {_ENGLISH_MONTHS[number]} ", lowered)
+    for pattern, english in _month_patterns(locale.month_names):
+        if pattern.search(lowered):
+            return pattern.sub(english, lowered)
     return text
+
+
+def _may_lack_a_part(parsed: datetime) -> bool:
+    """Whether ``parsed`` (read with ``_DEFAULT``) may have taken a part from the default,
+    which only a second parse with ``_OTHER_DEFAULT`` tells. A missing part is the
+    default's (2000, January, the 1st), with one exception: a weekday in the text moves a
+    missing day on to that weekday ("Monday March 1985"), and when that lands after the
+    1st, the other default's 2nd lands on the same day, so both parses agree anyway."""
+    return parsed.year == _DEFAULT.year or parsed.month == _DEFAULT.month or parsed.day == _DEFAULT.day
 
 
 def _with_month_name(text: str, ctx: Context) -> date:
     english = _in_english(text, ctx.locale)
     dayfirst = not ctx.locale.month_first
     try:
-        # Two different defaults: a part the text lacks shows up as a difference.
-        one = dateutil_parser.parse(english, dayfirst=dayfirst, default=datetime(2000, 1, 1))
-        two = dateutil_parser.parse(english, dayfirst=dayfirst, default=datetime(2001, 2, 2))
+        one = two = dateutil_parser.parse(english, dayfirst=dayfirst, default=_DEFAULT)
+        if _may_lack_a_part(one):  # most full dates are read once: a second parse costs as much again
+            two = dateutil_parser.parse(english, dayfirst=dayfirst, default=_OTHER_DEFAULT)
     except (ValueError, OverflowError) as exc:
         if "out of range" in str(exc):
             raise Reject(f"{short(text)} is not a real date: {exc}") from None
@@ -96,7 +123,7 @@ def parse_date(text: str, ctx: Context) -> date | None:
         return _numeric(match, text, ctx)
     if match := _EXCEL_SERIAL.match(text):
         return _EXCEL_EPOCH + timedelta(days=int(match[1]))
-    if re.search(r"[^\W\d_]", text):
+    if _LETTER.search(text):
         return _with_month_name(text, ctx)
     raise Reject(f"{short(text)} is not a date format we can read")
 

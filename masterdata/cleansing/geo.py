@@ -59,18 +59,19 @@ def country_alpha2(text: str, ctx: Context) -> str | None:
     return code
 
 
-# Country -> (pattern of the postcode without spaces and dashes, how to write it).
+# Country -> (pattern of the postcode without spaces and dashes, what goes between its parts).
 POSTCODE_FORMATS = {
-    "GB": (re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$"), r"\1 \2"),
-    "IE": (re.compile(r"^([AC-FHKNPRTV-Y]\d{2}|D6W)([0-9AC-FHKNPRTV-Y]{4})$"), r"\1 \2"),
-    "NL": (re.compile(r"^(\d{4})([A-Z]{2})$"), r"\1 \2"),
-    "CA": (re.compile(r"^([A-Z]\d[A-Z])(\d[A-Z]\d)$"), r"\1 \2"),
-    "SE": (re.compile(r"^(\d{3})(\d{2})$"), r"\1 \2"),
-    "PL": (re.compile(r"^(\d{2})(\d{3})$"), r"\1-\2"),
-    "US": (re.compile(r"^(\d{5})(\d{4})?$"), r"\1-\2"),
-    "BR": (re.compile(r"^(\d{5})(\d{3})$"), r"\1-\2"),
-    "JP": (re.compile(r"^(\d{3})(\d{4})$"), r"\1-\2"),
+    "GB": (re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$"), " "),
+    "IE": (re.compile(r"^([AC-FHKNPRTV-Y]\d{2}|D6W)([0-9AC-FHKNPRTV-Y]{4})$"), " "),
+    "NL": (re.compile(r"^(\d{4})([A-Z]{2})$"), " "),
+    "CA": (re.compile(r"^([A-Z]\d[A-Z])(\d[A-Z]\d)$"), " "),
+    "SE": (re.compile(r"^(\d{3})(\d{2})$"), " "),
+    "PL": (re.compile(r"^(\d{2})(\d{3})$"), "-"),
+    "US": (re.compile(r"^(\d{5})(\d{4})?$"), "-"),  # ZIP+4 is optional
+    "BR": (re.compile(r"^(\d{5})(\d{3})$"), "-"),
+    "JP": (re.compile(r"^(\d{3})(\d{4})$"), "-"),
 }
+_SPACES_AND_DASHES = re.compile(r"[\s-]+")
 
 
 @rule("postcode.format")
@@ -82,12 +83,12 @@ def postcode_format(text: str, ctx: Context) -> str | None:
     fmt = POSTCODE_FORMATS.get(ctx.values.get("country") or "")
     if fmt is None:
         return text
-    pattern, spacing = fmt
-    match = pattern.match(re.sub(r"[\s-]+", "", text))
+    pattern, separator = fmt
+    match = pattern.match(_SPACES_AND_DASHES.sub("", text))
     if not match:
         ctx.warn(f"{short(text)} does not look like a postcode of {ctx.values['country']}")
         return text
-    return match.expand(spacing).rstrip("-")
+    return separator.join(part for part in match.groups() if part)
 
 
 # Matching forms of street words, after folding ("Straße" folds to "strasse").

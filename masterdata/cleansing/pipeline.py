@@ -8,6 +8,7 @@ unknown ``entity`` (a programming error, not bad data) raises ``ValueError``.
 
 import logging
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from masterdata.cleansing.base import Change, CleanseResult, Context, Reject, jsonable
@@ -38,7 +39,7 @@ def cleanse_field(field: Field, raw: Any, locale: LocaleInfo, values: Mapping[st
     value = raw
     for rule in chain_for(field):
         try:
-            after = rule(value, ctx)
+            after = rule.func(value, ctx)  # not rule(...): one Python call less per rule and value
         except Reject as rejection:
             after = _on_reject(rejection, value)
             result.errors[field.name] = rejection.reason
@@ -46,7 +47,7 @@ def cleanse_field(field: Field, raw: Any, locale: LocaleInfo, values: Mapping[st
             logger.exception("cleansing rule %s failed on field %s", rule.name, field.name)
             after = value if isinstance(value, str) else None
             result.errors[field.name] = f"could not be cleaned (rule {rule.name} failed); please report this value"
-        if _changed(value, after):
+        if after is not value and _changed(value, after):  # most rules return their very input when it is fine
             result.changes.append(Change(field.name, jsonable(value), after, rule.name))
         value = after
         if value is None or field.name in result.errors:
@@ -54,6 +55,12 @@ def cleanse_field(field: Field, raw: Any, locale: LocaleInfo, values: Mapping[st
     if ctx.warnings:
         result.warnings[field.name] = "; ".join(ctx.warnings)
     return value
+
+
+@cache  # one entry per known entity: unknown ones are refused before
+def _cleaning_order(entity: str) -> tuple[Field, ...]:
+    """The entity's fields in the order they are cleaned, sorted once rather than per record."""
+    return tuple(field_order(SCHEMAS[entity].fields))
 
 
 def cleanse(entity: str, raw: Any, *, locale: str | None = None) -> CleanseResult:
@@ -73,7 +80,7 @@ def cleanse(entity: str, raw: Any, *, locale: str | None = None) -> CleanseResul
         raw = {}
     info = locale_info(locale)
     values: dict[str, Any] = {}
-    for field in field_order(schema.fields):
+    for field in _cleaning_order(entity):
         values[field.name] = cleanse_field(field, raw.get(field.name), info, values, result)
     for field in schema.fields:
         if field.required and values[field.name] is None and field.name not in result.errors:

@@ -68,6 +68,8 @@ def coerce(value, ctx: Context) -> str | None:
 def strip_control(text: str, ctx: Context) -> str | None:
     """Control characters, lone surrogates, bidirectional overrides and zero-width
     spaces are removed; tabs and line breaks become spaces."""
+    if text.isprintable():  # the usual case: every character dropped here is unprintable
+        return text
     text = text.translate(_INVISIBLE)
     if text.isprintable():
         return text

@@ -31,6 +31,12 @@ def run(value, locale=None, name="d"):
         ("3.4.85", "de_DE", "1985-04-03"),
         ("4. März 1985", "de_DE", "1985-03-04"),
         ("4 mars 1985", "fr_FR", "1985-03-04"),
+        # No part could be dateutil's default: read once.
+        ("March 14, 1985", None, "1985-03-14"),
+        ("14 Mar 1985", "en_US", "1985-03-14"),
+        ("14. März 1985", "de_DE", "1985-03-14"),
+        # Parts equal to the default (January, the 1st, 2000): read twice to tell them from missing ones.
+        ("January 1, 2000", None, "2000-01-01"),
         ("31110", None, "1985-03-04"),
         (31110, None, "1985-03-04"),
     ],
@@ -79,6 +85,8 @@ def test_conversion_is_recorded_as_a_change():
         ("2019-02-29", "February 2019 has no day 29"),
         ("31 Feb 2020", "is not a real date"),
         ("March 1985", "is not a full date"),
+        ("14 March", "is not a full date"),
+        ("Friday, March 1985", "is not a full date"),  # 1 March 1985 was a Friday
         ("next tuesday", "is not a date format we can read"),
         ("1985", "is not a date format we can read"),
         ("<script>", "is not a date format we can read"),

@@ -3,6 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from masterdata.cleansing import fold
 from masterdata.cleansing.base import CleanseResult
 from masterdata.cleansing.locales import NO_LOCALE
@@ -44,6 +46,14 @@ def test_control_characters_and_bidi_overrides_are_removed():
     value, result = run(Kind.TEXT, "Ann\x00a\u202e\x07 Lee\u200b")
     assert value == "Anna Lee"
     assert "text.control_chars" in [c.rule for c in result.changes]
+
+
+# Zero-width space, word joiner, BOM, bidirectional embeddings, overrides and isolates.
+@pytest.mark.parametrize("invisible", "\u200b\u2060\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+def test_each_invisible_character_is_removed_from_otherwise_plain_text(invisible):
+    value, result = run(Kind.TEXT, f"Ann{invisible}Lee")
+    assert value == "AnnLee"
+    assert [c.rule for c in result.changes] == ["text.control_chars"]
 
 
 def test_tabs_and_newlines_become_single_spaces():
