@@ -11,7 +11,8 @@ from pathlib import Path
 
 from integrations.adapters.webhook import WebhookAdapter
 from integrations.choices import Stage, Trigger
-from integrations.models import Connector, Flow
+from integrations.engine import actions, pipeline
+from integrations.models import Connector, Flow, InboundEvent, Run
 from integrations.tests.factories import SystemFactory
 
 SECRET = "whsec_" + "c2VjcmV0LXNpZ25pbmcta2V5LWZvci10ZXN0cw=="  # base64 of a test-only key
@@ -72,6 +73,17 @@ def customer_flow(source: Connector, target: Connector, stage: str = Stage.LIVE,
     )
     flow.targets.add(target)
     return flow
+
+
+def staged_run(target: Connector, records: list[dict]) -> Run:
+    """A live run of a new pushed customer flow whose ``records`` are staged for ``target``
+    (their own load message sent, not yet delivered)."""
+    source = webhook_connector()
+    flow = customer_flow(source, target)
+    InboundEvent.objects.create(connector=source, event_id="e-1", records=list(records))
+    run = actions.start_run(flow)
+    pipeline.extract(pipeline.take_extraction(run.pk))
+    return run
 
 
 def signed_headers(body: bytes, event_id: str | None = None, timestamp: int | None = None, secret: str = SECRET):

@@ -9,9 +9,7 @@ from django.db import connection
 
 from integrations.engine import pipeline
 from integrations.models import RecordOutcome
-from integrations.tests.engine_world import make_target_db, sql_connector
-
-from .test_sweeper import staged_run
+from integrations.tests.engine_world import make_target_db, sql_connector, staged_run
 
 pytestmark = [
     pytest.mark.django_db,

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from integrations import tasks
 from integrations.choices import OutcomeStatus
-from integrations.engine import actions, pipeline, sweeper
-from integrations.models import InboundEvent, RecordOutcome
-from integrations.tests.engine_world import customer_flow, make_target_db, sql_connector, webhook_connector
+from integrations.engine import pipeline, sweeper
+from integrations.models import RecordOutcome
+from integrations.tests.engine_world import make_target_db, sql_connector, staged_run
 
 pytestmark = pytest.mark.django_db
 
@@ -32,16 +32,6 @@ def queued(monkeypatch, settings):
     return sent
 
 
-def staged_run(target, records=(ADA,)):
-    """A live run whose records are staged for ``target`` (their own load message already sent)."""
-    source = webhook_connector()
-    flow = customer_flow(source, target)
-    InboundEvent.objects.create(connector=source, event_id="e-1", records=list(records))
-    run = actions.start_run(flow)
-    pipeline.extract(pipeline.take_extraction(run.pk))
-    return run
-
-
 def sweep_queues(queued) -> list[tuple[int, int]]:
     queued.clear()
     assert sweeper.sweep()["deliveries"] == len(queued)
@@ -50,7 +40,7 @@ def sweep_queues(queued) -> list[tuple[int, int]]:
 
 def test_a_row_just_staged_is_left_to_its_own_message_until_the_grace_has_passed(tmp_path, queued):
     target = sql_connector(make_target_db(tmp_path / "target.sqlite3"))
-    run = staged_run(target)
+    run = staged_run(target, [ADA])
     assert RecordOutcome.objects.get(run=run).status == OutcomeStatus.PENDING
 
     assert sweep_queues(queued) == []  # its message may be waiting behind others in the broker
@@ -62,7 +52,7 @@ def test_a_row_just_staged_is_left_to_its_own_message_until_the_grace_has_passed
 
 def test_a_held_lease_is_left_alone_and_an_expired_one_is_queued_at_once(tmp_path, queued):
     target = sql_connector(make_target_db(tmp_path / "target.sqlite3"))
-    run = staged_run(target)
+    run = staged_run(target, [ADA])
     RecordOutcome.objects.update(updated_at=F("updated_at") - timedelta(hours=1))  # staged long ago
     assert len(pipeline.claim(run.pk, target.pk, 10)) == 1  # a worker holds it
 
@@ -79,7 +69,7 @@ def test_a_held_lease_is_left_alone_and_an_expired_one_is_queued_at_once(tmp_pat
 
 def test_a_retry_is_queued_as_soon_as_it_is_due_and_again_only_once_that_message_is_late(tmp_path, queued):
     target = sql_connector(tmp_path / "offline" / "target.sqlite3")  # down: its folder does not exist
-    run = staged_run(target)
+    run = staged_run(target, [ADA])
     pipeline.load(run.pk, target.pk)
     row = RecordOutcome.objects.get(run=run)
     assert row.status == OutcomeStatus.RETRYING and row.lease_until is None  # failed just now
