@@ -24,7 +24,11 @@ from datetime import UTC, datetime
 
 from auditlog.models import LogEntry
 from django.db import connection, transaction
+from django.utils import timezone
 
+from config.lookups import any_of
+
+from .bulk import bulk_insert_rows
 from .models import AuditAnchor, AuditPending, AuditSeal
 
 log = logging.getLogger(__name__)
@@ -81,7 +85,7 @@ def digest(seq: int, prev_hash: str, row: dict) -> str:
 
 def entry_rows(ids) -> dict[int, dict]:
     """``{id: columns}`` of the entries with these ids that still exist."""
-    return {row["id"]: row for row in LogEntry.objects.filter(pk__in=list(ids)).order_by().values(*SEALED_FIELDS)}
+    return {row["id"]: row for row in LogEntry.objects.filter(any_of("pk", ids)).order_by().values(*SEALED_FIELDS)}
 
 
 def lock() -> None:
@@ -117,14 +121,14 @@ def seal_pending(batch_size: int = 2000) -> int:
             if not queued:
                 return total
             total += _seal(queued)
-            AuditPending.objects.filter(entry_id__in=queued).delete()
+            AuditPending.objects.filter(any_of("entry_id", queued)).delete()
 
 
 def _seal(queued: list[int]) -> int:
     rows = entry_rows(queued)
-    already = set(AuditSeal.objects.filter(entry_id__in=queued).values_list("entry_id", flat=True))
+    already = set(AuditSeal.objects.filter(any_of("entry_id", queued)).values_list("entry_id", flat=True))
     link = head()
-    seq, prev = link.seq, link.hash
+    seq, prev, now = link.seq, link.hash, timezone.now()
     seals = []
     for entry_id in queued:
         if entry_id in already:
@@ -137,7 +141,7 @@ def _seal(queued: list[int]) -> int:
             continue
         seq += 1
         digest_ = digest(seq, prev, row)
-        seals.append(AuditSeal(seq=seq, entry_id=entry_id, prev_hash=prev, hash=digest_))
+        seals.append({"seq": seq, "entry_id": entry_id, "prev_hash": prev, "hash": digest_, "sealed_at": now})
         prev = digest_
-    AuditSeal.objects.bulk_create(seals)
+    bulk_insert_rows(AuditSeal, seals)
     return len(seals)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.lookups import any_of
 from integrations.adapters.base import OutRecord, SourceRecord, WriteResult
 from integrations.adapters.errors import AdapterError, DestinationRefused, PermanentError, TransientError
 from integrations.choices import Action, CircuitState, OutcomeStatus, RunStatus, Stage
@@ -378,9 +379,9 @@ def deliver_batch(run: Run, target: Connector, adapter, rows: list[outbox.Claime
     if not rows:
         return 0, True
     known = dict(
-        Delivery.objects.filter(target=target, entity=flow.entity, subject__in={r.subject for r in rows}).values_list(
-            "subject", "remote_id"
-        )
+        Delivery.objects.filter(
+            any_of("subject", {r.subject for r in rows}), target=target, entity=flow.entity
+        ).values_list("subject", "remote_id")
     )
     batch = [OutRecord(key=r.idempotency_key, payload=r.mapped, target_id=known.get(r.subject)) for r in rows]
     try:

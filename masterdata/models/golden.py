@@ -58,7 +58,9 @@ class BlockingKey(models.Model):
     candidates by looking its own keys up here instead of scanning every record.
     Derived data, rebuilt from the golden values; not audited."""
 
-    golden = models.ForeignKey(GoldenRecord, on_delete=models.CASCADE, related_name="blocking_keys")
+    # No index of its own: the unique (golden, key) serves lookups by golden record (one index
+    # less to write for each of the ~10 keys of every record).
+    golden = models.ForeignKey(GoldenRecord, on_delete=models.CASCADE, related_name="blocking_keys", db_index=False)
     key = models.CharField(max_length=200)
 
     class Meta:

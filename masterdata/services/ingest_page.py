@@ -9,6 +9,7 @@ candidates go to the older record in both paths.
 import copy
 
 from audit.bulk import reserve_ids
+from config.lookups import any_of
 from masterdata import cleansing, matching
 from masterdata.models import BlockingKey, GoldenRecord, SourceRecord
 
@@ -60,7 +61,7 @@ class Page:
     def _load_sources(self) -> None:
         ids = {external_id for external_id, _ in self.items}
         stored = SourceRecord.objects.select_for_update().filter(
-            system=self.system, entity=self.entity, external_id__in=ids
+            any_of("external_id", ids), system=self.system, entity=self.entity
         )
         for source in stored.order_by("pk"):  # locked in one order: two pages never deadlock
             source.system = self.system  # its audit entry names the system without a query
@@ -103,7 +104,7 @@ class Page:
     def _load_values(self, keys) -> None:
         """Only the values of stored golden records that are candidates: most are scored, never changed."""
         missing = [key for key in keys if key not in self._value_ids and key < NEW_KEY]
-        for pk, values in GoldenRecord.objects.filter(pk__in=missing).values_list("pk", "values"):
+        for pk, values in GoldenRecord.objects.filter(any_of("pk", missing)).values_list("pk", "values"):
             self._value_ids[pk] = self.table.id(values)
 
     def _load_members(self, keys) -> None:
@@ -111,7 +112,7 @@ class Page:
         keys = [key for key in keys if key not in self._members and key < NEW_KEY]
         for key in keys:
             self._members[key] = []
-        for source in SourceRecord.objects.filter(golden_id__in=keys):
+        for source in SourceRecord.objects.filter(any_of("golden_id", keys)):
             self._members[source.golden_id].append(self.by_pk.get(source.pk, source))
 
     def _prepare_matching(self) -> None:
@@ -126,7 +127,7 @@ class Page:
         self.record_keys = {i: self._key_cache[self.record_value_ids[i]] for i in self.matches}
         self.union = set().union(*self.record_keys.values())
         holders = BlockingKey.objects.filter(
-            key__in=self.union, golden__entity=self.entity, golden__merged_into__isnull=True
+            any_of("key", self.union), golden__entity=self.entity, golden__merged_into__isnull=True
         ).values_list("key", "golden_id")
         for key, golden in holders:
             self.index.setdefault(key, set()).add(golden)

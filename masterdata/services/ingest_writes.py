@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from audit.bulk import bulk_insert, bulk_insert_rows, bulk_update, log_bulk_create, log_bulk_update
+from config.lookups import any_of
 from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, SourceRecord
 
 from .ingest_page import NEW_KEY
@@ -64,7 +65,7 @@ def replace_keys(keys: dict[int, set[str]], *, stored) -> None:
     """Give each golden record id of ``keys`` exactly its blocking keys: the old ones of the ids in
     ``stored`` (those that may have some) deleted, then all inserted in one statement."""
     if stored:
-        BlockingKey.objects.filter(golden_id__in=stored).delete()
+        BlockingKey.objects.filter(any_of("golden_id", stored)).delete()
     bulk_insert_rows(
         BlockingKey,
         [{"golden_id": golden_id, "key": value} for golden_id, values in keys.items() for value in sorted(values)],
