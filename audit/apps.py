@@ -12,7 +12,9 @@ class AuditConfig(AppConfig):
         from celery.signals import before_task_publish, task_postrun, task_prerun
         from django.db.models.signals import post_save, pre_save
 
-        from . import checks, correlation, redaction, signals  # noqa: F401 (checks registers itself)
+        from . import checks, correlation, redaction, signals, tracking  # noqa: F401 (checks registers itself)
+
+        tracking.exclude_reverse_relations()  # auditlog registered every model in its own ready()
 
         # Order matters: the worker's actor and cid first, then redaction, before the row is written.
         pre_save.connect(correlation.fill_entry, sender=LogEntry, dispatch_uid="audit.fill_entry")
