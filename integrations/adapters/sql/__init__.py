@@ -9,6 +9,7 @@ whether it was created, updated or left unchanged.
 Identifiers from settings are checked against a strict pattern and quoted by
 the database's own rules; payload keys are only written when the reflected
 write table has such a column. Values always travel as bound parameters.
+Engines and reflected write tables are shared per process (engines.py).
 docs/connectors/sql.md is the user-facing description.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,8 @@ from integrations import outbound
 from ..base import Adapter, Check, OutRecord, Page, SourceRecord, WriteResult, validate
 from ..errors import AdapterError, PermanentError, TransientError
 from ..registry import register
-from .dialects import DIALECTS
+from . import engines
+from .dialects import DIALECTS, SqlDialect
 from .settings import SqlCredentialsSerializer, SqlSettingsSerializer
 from .values import as_text, decode_position, encode_position, json_safe, row_key, to_db
 
@@ -42,8 +44,10 @@ class _Position:
 class SqlAdapter(Adapter):
     """Reads tables or SELECTs by keyset over (watermark, id); writes by bulk upsert.
 
-    One engine per adapter instance (pool_pre_ping), disposed in close(). Every
-    page read and every batch written is its own short transaction.
+    Adapters with the same connection share one engine and its reflected write
+    tables per process (engines.py); close() leaves them to the next adapter.
+    "Test connection" uses an engine of its own. Every page read and every
+    batch written is its own short transaction.
     """
 
     key = "sql"
@@ -59,46 +63,31 @@ class SqlAdapter(Adapter):
             raise PermanentError("The SQL connector's settings are invalid.", detail=str(exc.detail)) from exc
         super().__init__(settings, credentials)
         self.dialect = DIALECTS[settings["dialect"]]
-        self._tables: dict[str, sa.Table] = {}
+        self._own: engines.SharedEngine | None = None  # "Test connection"'s engine, while it runs
 
     @cached_property
-    def engine(self) -> sa.Engine:
-        engine = sa.create_engine(
-            self.dialect.url(self.settings, self.credentials.get("password", "")),
-            connect_args=self.dialect.connect_args(self.settings),
-            pool_pre_ping=True,
-            pool_size=2,
-            max_overflow=2,
-            hide_parameters=True,  # record values stay out of error messages and logs
-        )
-        if self.dialect.networked:
-            sa.event.listen(engine, "do_connect", self._connect_checked)
-        return engine
+    def _shared(self) -> engines.SharedEngine:
+        url, connect_args = self._connection()
+        builder = _EngineBuilder(self.dialect, self.settings.get("host"))
+        engine_key = engines.key(self.dialect.key, url, connect_args)
+        return engines.shared(engine_key, lambda: builder.create(url, connect_args))
 
-    def _connect_checked(self, dialect, record, cargs, cparams):
-        """Every new database connection through the outbound policy (integrations/outbound.py):
-        the host's addresses are checked, the driver connects to those, and the address it
-        reached is checked again before the connection is used."""
-        host = self.settings["host"]
-        try:
-            found = outbound.checked_addresses(host, cparams.get("port"))
-        except socket.gaierror as exc:
-            raise TransientError(f"{self.dialect.label}: host name {host} not found ({exc.strerror}).") from None
-        self.dialect.pin(cparams, [str(address) for address, _ in found])
-        connection = dialect.connect(*cargs, **cparams)
-        try:
-            if peer := self.dialect.peer(connection):
-                outbound.check_peer(host, peer)
-        except BaseException:
-            connection.close()
-            raise
-        return connection
+    def _connection(self) -> tuple[sa.URL, dict]:
+        """What defines the engine: the URL (with the password) and the driver's connect_args."""
+        url = self.dialect.url(self.settings, self.credentials.get("password", ""))
+        return url, self.dialect.connect_args(self.settings)
+
+    @property
+    def _current(self) -> engines.SharedEngine:
+        return self._own or self._shared
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self._current.engine
 
     def close(self) -> None:
-        if "engine" in self.__dict__:
-            self.engine.dispose()
-            del self.__dict__["engine"]
-        self._tables.clear()
+        """Let go of the shared engine; its pooled connections stay for the next adapter."""
+        self.__dict__.pop("_shared", None)
 
     # -- errors
 
@@ -195,48 +184,85 @@ class SqlAdapter(Adapter):
 
         Raises TransientError when the database is unavailable and PermanentError
         when the table itself is wrong; a record the database refuses gets a
-        PermanentError in its WriteResult while the others are written.
+        PermanentError in its WriteResult while the others are written. A write
+        table reflected before this call that turns out to have changed (a column
+        the records have and it lacks, or the database naming a column or table it
+        does not have) is reflected again, once, and the records not yet written
+        are written against that.
         """
         spec = self._entity(entity)
         if not records:
             return []
-        table, keys = self._write_table(spec)
         results: list[WriteResult | None] = [None] * len(records)
-        ready = []
-        for index, record in enumerate(records):
-            try:
-                ready.append((index, self._prepare(table, spec, record)))
-            except PermanentError as exc:
-                results[index] = WriteResult(record.key, target_id=record.target_id, error=exc)
-        for group in _statement_groups(ready, keys, self.dialect.max_params):
-            self._write_group(table, keys, records, group, results)
+        try:
+            self._write_pending(spec, records, results, again=False)
+        except _SchemaChanged:
+            self._write_pending(spec, records, results, again=True)
         return results  # type: ignore[return-value]
+
+    def _write_pending(self, spec: dict, records: list[OutRecord], results: list, *, again: bool) -> None:
+        """Write the records that have no result yet; _SchemaChanged if a table reflected earlier has changed."""
+        started = time.monotonic()
+        reflected, keys = self._write_target(spec, again=again)
+        table, stale = reflected.table, reflected.at < started  # stale: reflected by an earlier call
+        ready, refused, unknown = [], {}, {}
+        for index, record in enumerate(records):
+            if results[index] is None:
+                try:
+                    ready.append((index, self._prepare(table, spec, record)))
+                except _UnknownColumns as exc:
+                    unknown[index] = PermanentError(str(exc))
+                except PermanentError as exc:
+                    refused[index] = exc
+        if stale and unknown:
+            raise _SchemaChanged
+        refused |= unknown
+        for group in _statement_groups(ready, keys, self.dialect.max_params):
+            self._write_group(table, keys, records, group, results, stale=stale)
+        for index, exc in refused.items():
+            results[index] = WriteResult(records[index].key, target_id=records[index].target_id, error=exc)
 
     def _write_table(self, spec: dict) -> tuple[sa.Table, list[str]]:
         """The reflected write table, checked to have a unique key on exactly the key columns."""
+        reflected, keys = self._write_target(spec, again=False)
+        return reflected.table, keys
+
+    def _write_target(self, spec: dict, *, again: bool) -> tuple[engines.Reflected, list[str]]:
         if "write_table" not in spec:
             raise PermanentError("This entity has no write_table.")
         name, keys = spec["write_table"], list(spec["key_columns"])
-        if name not in self._tables:
-            schema, _, table_name = name.rpartition(".")
-            try:
-                with self.engine.connect() as conn:
-                    table = sa.Table(table_name, sa.MetaData(), schema=schema or None, autoload_with=conn)
-                    unique = _unique_keys(sa.inspect(conn), table_name, schema or None)
-            except sa.exc.SQLAlchemyError as exc:
-                raise self._error(exc) from exc
-            if missing := [k for k in keys if k not in table.c]:
-                raise PermanentError(f"Table {name} has no column {', '.join(missing)}.")
-            if set(keys) not in unique:
-                raise PermanentError(
-                    f"Table {name} has no primary key or unique index on exactly ({', '.join(keys)}); "
-                    "an upsert needs one."
-                )
-            self._tables[name] = table
-        return self._tables[name], keys
+        reflected = self._reflected(name, again=again)
+        problem = None
+        if missing := [k for k in keys if k not in reflected.table.c]:
+            problem = f"Table {name} has no column {', '.join(missing)}."
+        elif set(keys) not in reflected.unique:
+            problem = (
+                f"Table {name} has no primary key or unique index on exactly ({', '.join(keys)}); an upsert needs one."
+            )
+        if problem:
+            self._current.tables.pop(name, None)  # not kept: the next call sees the table once it is fixed
+            raise PermanentError(problem)
+        return reflected, keys
+
+    def _reflected(self, name: str, *, again: bool) -> engines.Reflected:
+        """The table as reflected within engines.TABLE_TTL, or now (always with ``again``)."""
+        tables = self._current.tables
+        found = tables.get(name)
+        if found is not None and found.fresh and not again:
+            return found
+        tables.pop(name, None)  # a table that has gone must not stay cached
+        schema, _, table_name = name.rpartition(".")
+        try:
+            with self.engine.connect() as conn:
+                table = sa.Table(table_name, sa.MetaData(), schema=schema or None, autoload_with=conn)
+                unique = _unique_keys(sa.inspect(conn), table_name, schema or None)
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._error(exc) from exc
+        tables[name] = found = engines.Reflected(table, unique)
+        return found
 
     def _prepare(self, table: sa.Table, spec: dict, record: OutRecord) -> dict:
-        """The record as a row of typed values; PermanentError for what the table cannot take."""
+        """The record as a row of typed values; PermanentError (or _UnknownColumns) for what the table cannot take."""
         payload = dict(record.payload)
         keys = spec["key_columns"]
         if record.target_id and not all(k in payload for k in keys):
@@ -244,7 +270,7 @@ class SqlAdapter(Adapter):
         if "columns" in spec:
             payload = {k: v for k, v in payload.items() if k in spec["columns"] or k in keys}
         if unknown := [k for k in payload if k not in table.c]:
-            raise PermanentError(f"Table {table.fullname} has no column {', '.join(map(repr, unknown))}.")
+            raise _UnknownColumns(f"Table {table.fullname} has no column {', '.join(map(repr, unknown))}.")
         if missing := [k for k in keys if payload.get(k) is None]:
             raise PermanentError(f"The record has no value for key column {', '.join(missing)}.")
         row = {}
@@ -257,17 +283,19 @@ class SqlAdapter(Adapter):
                 row[column] = row[column].astimezone(UTC).replace(tzinfo=None)
         return row
 
-    def _write_group(self, table, keys, records, group, results) -> None:
+    def _write_group(self, table, keys, records, group, results, *, stale: bool) -> None:
         rows = [row for _, row in group]
         try:
             with self.engine.begin() as conn:
                 actions = self.dialect.upsert(conn, table, rows, keys)
         except sa.exc.DBAPIError as exc:
+            if stale and exc.orig is not None and self.dialect.is_schema_error(exc.orig):
+                raise _SchemaChanged from exc
             if exc.orig is None or not self.dialect.is_row_error(exc.orig):
                 raise self._error(exc) from exc
             if len(group) > 1:  # find the bad row: the others still land
                 for item in group:
-                    self._write_group(table, keys, records, [item], results)
+                    self._write_group(table, keys, records, [item], results, stale=stale)
                 return
             index, _ = group[0]
             results[index] = WriteResult(records[index].key, target_id=records[index].target_id, error=self._error(exc))
@@ -297,7 +325,21 @@ class SqlAdapter(Adapter):
     # -- test connection
 
     def test_connection(self) -> list[Check]:
-        """Connect, then check every entity's read source and write table; never raises for peer problems."""
+        """Connect, then check every entity's read source and write table; never raises for peer problems.
+
+        Runs on an engine of its own, disposed afterwards: "Connect" opens a new connection through the
+        outbound policy (a pooled one would pass after the password, the login or the allowlist
+        changed), and the write tables are reflected now, not taken from the shared cache.
+        """
+        builder = _EngineBuilder(self.dialect, self.settings.get("host"))
+        self._own = engines.SharedEngine(builder.create(*self._connection()))
+        try:
+            return self._checks()
+        finally:
+            self._own.engine.dispose()
+            self._own = None
+
+    def _checks(self) -> list[Check]:
         try:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
@@ -330,6 +372,57 @@ class SqlAdapter(Adapter):
         except AdapterError as exc:
             return Check(check, False, exc.message)
         return Check(check, True, f"unique on ({', '.join(keys)}); {len(table.c)} columns")
+
+
+class _UnknownColumns(Exception):
+    """A record has keys the reflected write table has no columns for (a PermanentError once confirmed)."""
+
+
+class _SchemaChanged(Exception):
+    """The write table changed after it was reflected: reflect it again and write what is left."""
+
+
+class _EngineBuilder:
+    """Builds the adapter's engines. A shared engine outlives the adapter that made it, and its
+    do_connect listener keeps this alive: only the dialect and the host, not the adapter's
+    settings or password."""
+
+    def __init__(self, dialect: SqlDialect, host: str | None):
+        self.dialect = dialect
+        self.host = host
+
+    def create(self, url: sa.URL, connect_args: dict) -> sa.Engine:
+        engine = sa.create_engine(
+            url,
+            connect_args=connect_args,
+            pool_pre_ping=True,
+            pool_recycle=engines.POOL_RECYCLE,
+            pool_size=2,
+            max_overflow=2,
+            hide_parameters=True,  # record values stay out of error messages and logs
+        )
+        if self.dialect.networked:
+            sa.event.listen(engine, "do_connect", self._connect_checked)
+        return engine
+
+    def _connect_checked(self, dialect, record, cargs, cparams):
+        """Every new database connection through the outbound policy (integrations/outbound.py):
+        the host's addresses are checked, the driver connects to those, and the address it
+        reached is checked again before the connection is used."""
+        host = self.host
+        try:
+            found = outbound.checked_addresses(host, cparams.get("port"))
+        except socket.gaierror as exc:
+            raise TransientError(f"{self.dialect.label}: host name {host} not found ({exc.strerror}).") from None
+        self.dialect.pin(cparams, [str(address) for address, _ in found])
+        connection = dialect.connect(*cargs, **cparams)
+        try:
+            if peer := self.dialect.peer(connection):
+                outbound.check_peer(host, peer)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
 
 
 def _unique_keys(inspector, table: str, schema: str | None) -> list[set[str]]:

@@ -60,6 +60,10 @@ class SqlDialect:
         """The statement failed because of a value in some row (retry row by row to find it)."""
         raise NotImplementedError
 
+    def is_schema_error(self, orig: Exception) -> bool:
+        """The statement names a column or table the database does not have (reflect the table again)."""
+        raise NotImplementedError
+
     def describe(self, orig: Exception) -> tuple[str, str]:
         lines = str(orig).strip().splitlines() or [type(orig).__name__]
         return lines[0], "\n".join(lines[1:])
@@ -185,6 +189,9 @@ class PostgresDialect(SqlDialect):
         # data exceptions, integrity violations, and one key twice in a statement (citext, …)
         return (getattr(orig, "sqlstate", None) or "").startswith(("22", "23", "21000"))
 
+    def is_schema_error(self, orig):
+        return getattr(orig, "sqlstate", None) in {"42703", "42P01"}  # undefined column, undefined table
+
     def describe(self, orig):
         diag = getattr(orig, "diag", None)
         if diag is not None and diag.message_primary:
@@ -268,6 +275,9 @@ class MysqlDialect(SqlDialect):
         code = orig.args[0] if orig.args else None
         return isinstance(orig, pymysql.IntegrityError | pymysql.DataError) or code in self.row_codes
 
+    def is_schema_error(self, orig):
+        return bool(orig.args) and orig.args[0] in {1054, 1146}  # unknown column, no such table
+
     def describe(self, orig):
         if len(orig.args) >= 2:
             return f"{orig.args[1]} (error {orig.args[0]})", ""
@@ -324,6 +334,10 @@ class SqliteDialect(SqlDialect):
         import sqlite3
 
         return isinstance(orig, sqlite3.IntegrityError | sqlite3.DataError)
+
+    def is_schema_error(self, orig):
+        # SQLite has no code for these (SQLITE_ERROR); its messages have been stable for years.
+        return bool(re.match(r"no such (column|table)|table \S+ has no column named", str(orig)))
 
 
 DIALECTS: dict[str, SqlDialect] = {d.key: d for d in (PostgresDialect(), MysqlDialect(), SqliteDialect())}

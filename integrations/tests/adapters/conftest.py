@@ -1,9 +1,11 @@
-"""Adapter tests: the ``jsonserver`` and ``tryton`` markers and the real peers from peers.py and tryton_peer.py."""
+"""Adapter tests: the ``jsonserver`` and ``tryton`` markers and the real peers from peers.py,
+sql_peers.py and tryton_peer.py."""
 
 from .peers import json_server, json_server_process, node_available, skip_or_fail
+from .sql_peers import mysql_server, peer, postgresql_server
 from .tryton_peer import tryton
 
-__all__ = ["json_server", "json_server_process", "tryton"]
+__all__ = ["json_server", "json_server_process", "mysql_server", "peer", "postgresql_server", "tryton"]
 
 
 def pytest_configure(config):

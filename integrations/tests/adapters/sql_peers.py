@@ -4,6 +4,7 @@ Each server gets a scratch database of its own, created for the test session
 and dropped afterwards, so the tests never touch Django's test database. A
 server that is not reachable skips its tests with the reason, and fails them
 when JUNCTION_REQUIRE_SERVICES=1 (as conftest.GATES does for Django's services).
+The ``peer`` fixture (registered in conftest.py) hands a test one of them.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from integrations.adapters.sql import SqlAdapter
+from integrations.adapters.sql import SqlAdapter, engines
 
 REQUIRE_SERVICES = os.environ.get("JUNCTION_REQUIRE_SERVICES") == "1"
+DIALECTS = ["postgresql", "mysql", "sqlite"]
+SERVERS = ["postgresql", "mysql"]
 POSTGRES = {
     "host": os.environ.get("JUNCTION_TEST_PG_HOST", "127.0.0.1"),
     "port": int(os.environ.get("JUNCTION_TEST_PG_PORT", "5432")),
@@ -173,6 +176,7 @@ class Peer:
     def cleanup(self) -> None:
         for adapter in self.adapters:
             adapter.close()
+        engines.clear()  # the next test starts without pooled connections or tables reflected by this one
         with self.engine.begin() as conn:
             for user in self.users:
                 owned = f"DROP OWNED BY {user}; " if self.dialect == "postgresql" else ""
@@ -185,3 +189,34 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _server(dialect: str):
+    ok, reason = server_available(dialect)
+    if not ok:
+        skip_or_fail({"postgresql": "PostgreSQL", "mysql": "MariaDB"}[dialect], reason)
+    server = ScratchServer(dialect)
+    yield server
+    server.drop()
+
+
+@pytest.fixture(scope="session")
+def postgresql_server():
+    yield from _server("postgresql")
+
+
+@pytest.fixture(scope="session")
+def mysql_server():
+    yield from _server("mysql")
+
+
+@pytest.fixture(params=DIALECTS)
+def peer(request, tmp_path):
+    """A scratch database of one dialect; its tables are dropped after the test."""
+    sqlite = request.param == "sqlite"
+    server = ScratchFile(tmp_path) if sqlite else request.getfixturevalue(f"{request.param}_server")
+    peer = Peer(server)
+    yield peer
+    peer.cleanup()
+    if sqlite:
+        server.drop()

@@ -1,7 +1,7 @@
 """The SQL adapter against real PostgreSQL, MariaDB and SQLite (sql_peers.py); no mocks.
 
-Tests that hold for every database take the ``peer`` fixture, which runs them
-once per dialect; the others pick dialects with ``indirect`` parametrization.
+Tests that hold for every database take the ``peer`` fixture (sql_peers.py), which
+runs them once per dialect; the others pick dialects with ``indirect`` parametrization.
 """
 
 from __future__ import annotations
@@ -25,44 +25,11 @@ from integrations.adapters.base import OutRecord, validate
 from integrations.adapters.errors import PermanentError, TransientError
 from integrations.adapters.sql import SqlAdapter, SqlSettingsSerializer
 
-from .sql_peers import Peer, ScratchFile, ScratchServer, closed_port, server_available, skip_or_fail
+from .sql_peers import SERVERS, Peer, closed_port
 
-DIALECTS = ["postgresql", "mysql", "sqlite"]
-SERVERS = ["postgresql", "mysql"]
 BASE = datetime(2024, 1, 2, 10, 0, 0)
 # MySQL's DATETIME drops fractions of a second unless asked to keep them.
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
-
-
-def _server(dialect: str):
-    ok, reason = server_available(dialect)
-    if not ok:
-        skip_or_fail({"postgresql": "PostgreSQL", "mysql": "MariaDB"}[dialect], reason)
-    server = ScratchServer(dialect)
-    yield server
-    server.drop()
-
-
-@pytest.fixture(scope="session")
-def postgresql_server():
-    yield from _server("postgresql")
-
-
-@pytest.fixture(scope="session")
-def mysql_server():
-    yield from _server("mysql")
-
-
-@pytest.fixture(params=DIALECTS)
-def peer(request, tmp_path):
-    """A scratch database of one dialect; its tables are dropped after the test."""
-    sqlite = request.param == "sqlite"
-    server = ScratchFile(tmp_path) if sqlite else request.getfixturevalue(f"{request.param}_server")
-    peer = Peer(server)
-    yield peer
-    peer.cleanup()
-    if sqlite:
-        server.drop()
 
 
 def customers(peer: Peer, count: int = 25) -> tuple[sa.Table, list[int]]:
