@@ -16,6 +16,7 @@ comparison of a target and entity found records missing (monitoring/alerts.py).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,7 +43,8 @@ class Reconciliation:
     entity: str
     delivered: int = 0  # records Junction's deliveries say the target holds
     present: int = 0  # keys the target lists
-    missing: list[tuple[str, str]] = field(default_factory=list)  # (key, subject) delivered but gone
+    missing_count: int = 0  # delivered but gone
+    missing: list[tuple[str, str]] = field(default_factory=list)  # the first MISSING_KEPT (key, subject) of them
 
 
 class ReconcileError(Exception):
@@ -50,18 +52,28 @@ class ReconcileError(Exception):
 
 
 def reconcile(target: Connector, entity: str) -> Reconciliation:
+    """Compare; the deliveries (each with the payload last sent) are read in chunks, not held in
+    memory all at once: a target of millions of records is compared in the memory of its keys."""
     result = Reconciliation(str(target), entity)
-    deliveries = list(Delivery.objects.filter(target=target, entity=entity).values_list("subject", "payload"))
+    deliveries = Delivery.objects.filter(target=target, entity=entity).order_by().values_list("subject", "payload")
+
+    def gone(adapter, keys):
+        for subject, payload in deliveries.iterator(chunk_size=2000):
+            result.delivered += 1
+            key = adapter.key_of(entity, payload)
+            if key not in keys:
+                result.missing_count += 1
+                yield key, subject
+
     try:
         with target.open_adapter() as adapter:
-            keys = adapter.reconcile_ids(entity)
-            sent = [(adapter.key_of(entity, payload), subject) for subject, payload in deliveries]
+            keys = adapter.reconcile_ids(entity)  # asked first: no cursor is open during the call
+            result.present = len(keys)
+            result.missing = heapq.nsmallest(MISSING_KEPT, gone(adapter, keys))
     except NotImplementedError:
         raise ReconcileError(f"The {target.adapter_label} adapter cannot list what {target} holds.") from None
     except AdapterError as exc:
         raise ReconcileError(f"{target}: {exc}") from None
-    result.delivered, result.present = len(sent), len(keys)
-    result.missing = sorted((key, subject) for key, subject in sent if key not in keys)
     return result
 
 
@@ -112,8 +124,8 @@ def perform(pk: int) -> Stored | None:
         stored.error = f"The comparison failed unexpectedly ({type(exc).__name__}): {exc}"
     else:
         stored.status = ReconciliationStatus.DONE
-        stored.delivered, stored.present, stored.missing_count = result.delivered, result.present, len(result.missing)
-        stored.missing = [{"key": key, "subject": subject} for key, subject in result.missing[:MISSING_KEPT]]
+        stored.delivered, stored.present, stored.missing_count = result.delivered, result.present, result.missing_count
+        stored.missing = [{"key": key, "subject": subject} for key, subject in result.missing]
     stored.finished_at = timezone.now()
     stored.save()
     return stored

@@ -3,6 +3,7 @@ a real SQL target (an SQLite file here; the adapter's key listing is tested on e
 adapters/test_sql.py), and the alert that stays open while delivered records are gone."""
 
 import sqlite3
+import tracemalloc
 from datetime import timedelta
 
 import pytest
@@ -280,3 +281,30 @@ def test_a_worker_runs_the_task(target, start_worker):
         return Reconciliation.objects.filter(pk=started.pk, status=ReconciliationStatus.DONE).first()
 
     assert wait_for(finished, message="the worker's reconciliation").missing == [{"key": "C-3", "subject": "1:C-3"}]
+
+
+def test_deliveries_are_compared_a_chunk_at_a_time(target):
+    """A target of millions of records: its deliveries (each with the payload last sent) are
+    read in chunks, so the comparison holds the target's keys, not every delivery at once."""
+    assert reconcile.reconcile(target, "customer").missing_count == 0  # the adapter's modules imported
+    wide = {"last_name": "x" * 1000, "email": "", "country": "DE"}
+    Delivery.objects.bulk_create(
+        Delivery(
+            target=target,
+            entity="customer",
+            subject=f"1:W-{n}",
+            remote_id=f"W-{n}",
+            last_key="k",
+            payload={**wide, "key": f"W-{n}"},
+        )
+        for n in range(20_000)
+    )
+    tracemalloc.start()
+    try:
+        result = reconcile.reconcile(target, "customer")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (result.delivered, result.present, result.missing_count) == (20_003, 3, 20_000)
+    assert len(result.missing) == reconcile.MISSING_KEPT and result.missing[0] == ("W-0", "1:W-0")
+    assert peak < 10_000_000, f"{peak:,} bytes at the peak"  # all 20,000 payloads at once: over 30 MB
