@@ -98,9 +98,22 @@ def replay(outcomes: QuerySet[RecordOutcome], user=None) -> Run | None:
             row.run, row.status, row.attempts = run, OutcomeStatus.PENDING, 0
             row.next_attempt_at = row.lease_until = None
             row.error_class = row.error_message = ""
+        now = timezone.now()
+        for row in targeted:
+            row.updated_at = now  # staged now: the sweeper's grace for its message starts here
         RecordOutcome.objects.bulk_update(
             targeted,
-            ["run", "mapped", "status", "attempts", "next_attempt_at", "lease_until", "error_class", "error_message"],
+            [
+                "run",
+                "mapped",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "lease_until",
+                "error_class",
+                "error_message",
+                "updated_at",
+            ],
         )
         if untargeted:
             RecordOutcome.objects.filter(pk__in=[r.pk for r in untargeted]).update(

@@ -110,7 +110,7 @@ def stage(rows: list[dict], now: datetime) -> int:
     if not rows:
         return 0
     if not _fast():
-        fresh, revived = _unknown(rows)
+        fresh, revived = _unknown(rows, now)
         RecordOutcome.objects.bulk_create([RecordOutcome(**row) for row in fresh], ignore_conflicts=True)
         return len(rows) - len(fresh) - revived
     unique = _first_per_key(rows)  # an upsert may touch each row once per statement
@@ -143,7 +143,7 @@ def _first_per_key(rows: list[dict]) -> list[dict]:
     return unique
 
 
-def _unknown(rows: list[dict]) -> tuple[list[dict], int]:
+def _unknown(rows: list[dict], now: datetime) -> tuple[list[dict], int]:
     """The rows whose key their target does not have yet (dry-run plans always count as new);
     dead-lettered rows sent again are revived here, as the upsert does on PostgreSQL."""
     live = [r for r in rows if r["target_id"] and not r["dry_run"]]
@@ -165,8 +165,8 @@ def _unknown(rows: list[dict]) -> tuple[list[dict], int]:
         elif found[1] == OutcomeStatus.DEAD:
             known[(row["target_id"], row["idempotency_key"])] = (found[0], OutcomeStatus.PENDING)
             revived = {c: row.get(c, "" if c in TEXT_DEFAULTS else None) for c in REVIVED if c != "next_attempt_at"}
-            RecordOutcome.objects.filter(pk=found[0]).update(
-                **revived, next_attempt_at=row.get("next_attempt_at"), attempts=0, lease_until=None
+            RecordOutcome.objects.filter(pk=found[0]).update(  # staged now, as the upsert on PostgreSQL says
+                **revived, next_attempt_at=row.get("next_attempt_at"), attempts=0, lease_until=None, updated_at=now
             )
             revived_rows += 1
     return fresh, revived_rows

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from integrations import tasks
 from integrations.choices import OutcomeStatus
-from integrations.engine import pipeline, sweeper
-from integrations.models import RecordOutcome
+from integrations.engine import actions, pipeline, sweeper
+from integrations.models import InboundEvent, RecordOutcome
 from integrations.tests.engine_world import make_target_db, sql_connector, staged_run
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,33 @@ def test_a_run_with_many_rows_without_a_message_gets_one_message_per_target(tmp_
     assert RecordOutcome.objects.filter(run=run, status=OutcomeStatus.PENDING).count() == 5
 
     assert sweep_queues(queued) == [(run.pk, target.pk)]  # one load takes them all, batch by batch
+
+
+def dead_letter_yesterday(run) -> RecordOutcome:
+    RecordOutcome.objects.filter(run=run).update(
+        status=OutcomeStatus.DEAD, updated_at=F("updated_at") - timedelta(days=1)
+    )
+    return RecordOutcome.objects.get(run=run)
+
+
+def test_a_replayed_record_is_left_to_its_own_message_as_a_staged_one_is(tmp_path, queued):
+    target = sql_connector(make_target_db(tmp_path / "target.sqlite3"))
+    row = dead_letter_yesterday(staged_run(target, [ADA]))
+
+    replay = actions.replay(RecordOutcome.objects.filter(pk=row.pk))
+    row.refresh_from_db()
+    assert (row.run_id, row.status) == (replay.pk, OutcomeStatus.PENDING)
+    assert sweep_queues(queued) == []  # the replay sent its own message just now
+
+
+def test_a_dead_record_sent_again_by_its_source_is_left_to_its_own_message(tmp_path, queued):
+    target = sql_connector(make_target_db(tmp_path / "target.sqlite3"))
+    run = staged_run(target, [ADA])
+    row = dead_letter_yesterday(run)
+
+    InboundEvent.objects.create(connector=run.flow.source, event_id="e-2", records=[ADA])
+    again = actions.start_run(run.flow)
+    pipeline.extract(pipeline.take_extraction(again.pk))
+    row.refresh_from_db()
+    assert (row.run_id, row.status) == (again.pk, OutcomeStatus.PENDING)  # revived, not a second row
+    assert sweep_queues(queued) == []
