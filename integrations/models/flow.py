@@ -24,7 +24,7 @@ class Flow(models.Model):
     pilot_filter = models.JSONField(
         default=list, blank=True, help_text="In the pilot stage, only records matching these filters are delivered."
     )
-    batch_size = models.PositiveIntegerField(default=200, validators=[MinValueValidator(1), MaxValueValidator(5000)])
+    batch_size = models.PositiveIntegerField(default=500, validators=[MinValueValidator(1), MaxValueValidator(5000)])
     max_attempts = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1), MaxValueValidator(50)])
     retry_base_seconds = models.PositiveIntegerField(
         default=30, validators=[MinValueValidator(1)], help_text="First retry delay; it doubles with each attempt."
