@@ -8,8 +8,8 @@ import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from rest_framework.test import APIClient
 
+from conftest import api_as
 from integrations import services
 from integrations.choices import OutcomeStatus, ReconciliationStatus, RunStatus, Stage
 from integrations.engine import pipeline, reconcile
@@ -224,8 +224,7 @@ def test_the_page_refuses_people_who_may_not_and_a_second_time(world, client_for
 
 def test_the_api_sends_them_again_and_says_how_many(world, personas):
     found = world["found"]
-    client = APIClient()
-    client.force_authenticate(personas["engineer"])
+    client = api_as(personas["engineer"])
 
     response = client.post(f"/api/v1/reconciliations/{found.pk}/resend/")
 
@@ -237,8 +236,7 @@ def test_the_api_sends_them_again_and_says_how_many(world, personas):
     assert body["reconciliation"]["resend_runs"] == [f"http://testserver/api/v1/runs/{run.pk}/"]
     again = client.post(f"/api/v1/reconciliations/{found.pk}/resend/")
     assert again.status_code == 409 and again.json() == {"detail": "engineer already had these records sent again."}
-    viewer = APIClient()
-    viewer.force_authenticate(personas["viewer"])
+    viewer = api_as(personas["viewer"])
     refused = viewer.post(f"/api/v1/reconciliations/{found.pk}/resend/")
     assert refused.status_code == 403
     assert refused.json()["detail"] == "Your role may see reconciliations but not send their records again."
