@@ -24,6 +24,7 @@ sync engine's outbox does). Other databases take the ORM's path.
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import partial
 from operator import attrgetter
@@ -225,10 +226,14 @@ def bulk_insert(objs: list) -> list:
     columns = _columns(fields)
     rows = [{column: plain(field, get(obj)) for column, field, get, plain in columns} for obj in objs]
     template = "INSERT INTO {table} ({columns}) SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({shape})"
-    ids = _execute_rows(template if numbered else f"{template} RETURNING {_quote(pk.column)}", model, fields, rows)
+    if numbered:
+        _execute_rows(template, model, fields, rows)
+        ids = [o.pk for o in objs]
+    else:
+        ids = sorted(_execute_rows(f"{template} RETURNING {_quote(pk.column)}", model, fields, rows, returning=True))
     # The rows are inserted in the document's order, each taking the sequence's next value: the
     # returned ids sorted are the objects' ids in order, whatever order RETURNING lists them in.
-    for obj, new_id in zip(objs, sorted(ids) if not numbered else [o.pk for o in objs], strict=True):
+    for obj, new_id in zip(objs, ids, strict=True):
         obj.pk = new_id
         obj._state.adding, obj._state.db = False, connection.alias
     return objs
@@ -295,13 +300,30 @@ def reserve_ids(model, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def _execute_rows(template: str, model, fields, rows: list[dict]) -> list:
+def _execute_rows(template: str, model, fields, rows: list[dict], *, returning: bool = False) -> list:
     columns = ", ".join(_quote(f.column) for f in fields)
     shape = ", ".join(f"{_quote(f.column)} {f.db_type(connection)}" for f in fields)
     sql = template.format(table=_quote(model._meta.db_table), columns=columns, shape=shape)
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
-        return [row[0] for row in cursor.fetchall()] if cursor.description else []
+        # Only a RETURNING statement is waited for: inside pipelined() the others are not.
+        return [row[0] for row in cursor.fetchall()] if returning else []
+
+
+@contextmanager
+def pipelined():
+    """Statements sent to PostgreSQL without waiting for each one's result (psycopg's pipeline
+    mode), so the server writes rows while this process builds the next statement (a page's
+    audit entries, say). A statement whose result is read (``RETURNING``) waits for everything
+    sent before it; an error surfaces at the latest when the block ends. Other databases run
+    the block as it is."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    # An error found when the block ends is raised as Django's, like one from a cursor.
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
 
 
 def _columns(fields) -> list[tuple]:

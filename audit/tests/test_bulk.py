@@ -4,14 +4,24 @@ import contextvars
 import copy
 from datetime import timedelta
 
+import psycopg
 import pytest
 from auditlog.cid import correlation_id
 from auditlog.context import disable_auditlog, set_actor
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from audit.bulk import bulk_insert, bulk_insert_rows, bulk_update, log_bulk_create, log_bulk_update, reserve_ids
+from audit.bulk import (
+    bulk_insert,
+    bulk_insert_rows,
+    bulk_update,
+    log_bulk_create,
+    log_bulk_update,
+    pipelined,
+    reserve_ids,
+)
 from integrations.models import System
 from integrations.tests.factories import SystemFactory
 from masterdata.models import BlockingKey, GoldenRecord, SourceRecord
@@ -162,3 +172,29 @@ def test_plain_rows_of_an_untracked_model_are_inserted_and_a_tracked_model_is_re
     with pytest.raises(ValueError, match="in the audit trail"):
         bulk_insert_rows(GoldenRecord, [{"entity": "customer", "display_name": "x", "values": {}, "lineage": {}}])
     assert GoldenRecord.objects.count() == 2
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="pipeline mode is PostgreSQL's; elsewhere the block just runs"
+)
+def test_rows_sent_in_a_pipeline_are_written_and_returned_ids_are_in_order():
+    with transaction.atomic(), pipelined():
+        assert connection.connection.pgconn.pipeline_status == psycopg.pq.PipelineStatus.ON
+        goldens = bulk_insert([golden(f"Person {n}") for n in range(3)])  # RETURNING: waits
+        bulk_insert_rows(BlockingKey, [{"golden_id": g.pk, "key": f"k{g.pk}"} for g in goldens])  # does not
+        (entry,) = log_bulk_create(goldens[:1])
+    assert [g.display_name for g in GoldenRecord.objects.order_by("pk")] == ["Person 0", "Person 1", "Person 2"]
+    assert [g.pk for g in goldens] == list(GoldenRecord.objects.order_by("pk").values_list("pk", flat=True))
+    assert BlockingKey.objects.count() == 3 and LogEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pipeline mode is PostgreSQL's")
+def test_a_statement_failing_in_a_pipeline_raises_djangos_error_and_writes_nothing():
+    stored = golden()
+    stored.save()
+    with pytest.raises(IntegrityError), transaction.atomic(), pipelined():
+        bulk_insert([golden("Not kept")])
+        bulk_insert_rows(BlockingKey, [{"golden_id": stored.pk, "key": "same"}] * 2)  # unique (golden, key)
+        # nothing reads a result after it: the error is found when the block ends
+    assert not BlockingKey.objects.exists()
+    assert not GoldenRecord.objects.filter(display_name="Not kept").exists()
