@@ -29,9 +29,10 @@ def _redundant(schema_editor) -> list[str]:
     for name, info in constraints.items():
         if not info["index"] or info["primary_key"] or info["unique"] or not name.startswith(f"{TABLE}_"):
             continue
-        if info["columns"] == [column := info["columns"][0]] and (
-            column in COVERED or (column in PATTERN_ONLY and name.endswith("_like"))
-        ):
+        columns = info["columns"]
+        if len(columns) != 1:
+            continue
+        if columns[0] in COVERED or (columns[0] in PATTERN_ONLY and name.endswith("_like")):
             names.append(name)
     return names
 
