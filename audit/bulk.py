@@ -37,12 +37,13 @@ from auditlog.registry import auditlog
 from auditlog.signals import post_log, pre_log
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, router
 from django.db.models import DateField, DateTimeField, Field, JSONField
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.encoding import smart_str
+
+from config import rowsjson
 
 
 def log_bulk_create(instances: Iterable, *, actor=None, cid: str | None = None) -> list:
@@ -305,7 +306,7 @@ def _execute_rows(template: str, model, fields, rows: list[dict], *, returning: 
     shape = ", ".join(f"{_quote(f.column)} {f.db_type(connection)}" for f in fields)
     sql = template.format(table=_quote(model._meta.db_table), columns=columns, shape=shape)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
+        cursor.execute(sql, [rowsjson.dumps(rows)])
         # Only a RETURNING statement is waited for: inside pipelined() the others are not.
         return [row[0] for row in cursor.fetchall()] if returning else []
 

@@ -164,20 +164,31 @@ def baseline(entity: str, rows: list[tuple], batch: int) -> float:
     return time.perf_counter() - start
 
 
-def cpu_seconds(workers: list[int]) -> float:
-    """CPU seconds so far of the worker processes and their children: on a shared machine, a
-    figure other people's load inflates far less than wall time. (PostgreSQL's share is not
-    counted: a worker's connection, and its backend, ends with each task.)"""
+def cpu_seconds(workers: list[int]) -> dict:
+    """CPU seconds so far of the worker processes (and their children), of PostgreSQL, and of the
+    whole machine: on a shared machine, figures other people's load inflates far less than wall
+    time. A worker's connection (and its backend) ends with each task: PostgreSQL's figure counts
+    its live processes and, through the postmaster's children's times, the backends already gone."""
     tick = os.sysconf("SC_CLK_TCK")
-    used = 0.0
+    used, processes = {"workers": 0.0, "postgres": 0.0}, []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
-        rest = stat[stat.rindex(")") + 2 :].split()
-        if int(pid) in workers or int(rest[1]) in workers:
-            used += (int(rest[11]) + int(rest[12])) / tick
+        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        times = [int(t) / tick for t in rest[11:15]]  # utime stime cutime cstime
+        processes.append((int(pid), int(rest[1]), name, times))
+    postgres = {pid for pid, _, name, _ in processes if name in ("postgres", "postmaster")}
+    for pid, parent, _, (utime, stime, cutime, cstime) in processes:
+        if pid in workers or parent in workers:
+            used["workers"] += utime + stime
+        elif pid in postgres:
+            used["postgres"] += utime + stime
+            if parent not in postgres:  # the postmaster: the times of its backends already gone too
+                used["postgres"] += cutime + cstime
+    user, nice, system, _idle, _iowait, irq, softirq = map(int, Path("/proc/stat").read_text().split()[1:8])
+    used["machine"] = (user + nice + system + irq + softirq) / tick
     return used
 
 
@@ -339,7 +350,7 @@ def timed_run(flow, pids: list[int]) -> dict:
         "run": Run.objects.get(pk=run.pk),
         "elapsed": elapsed,
         "extracted": extracted,
-        "cpu": cpu_seconds(pids) - cpu_before,
+        "cpu": {name: used - cpu_before[name] for name, used in cpu_seconds(pids).items()},
         "load": (*load_before, *os.getloadavg()),
     }
 
@@ -353,7 +364,12 @@ def report(timed: dict, n: int) -> None:
     print(f"  Junction end to end: {elapsed:7.1f} s  {n / elapsed:9,.0f} records/s")
     if timed["extracted"]:
         print(f"    extraction (read, cleanse and match, map, stage) done after {timed['extracted']:.1f} s")
-    print(f"  CPU of the workers: {cpu:.1f} s, {cpu / n * 1000:.2f} ms per record")
+    for name in ("workers", "postgres"):
+        print(f"  CPU of {name + ':':<9} {cpu[name]:5.1f} s, {cpu[name] / n * 1000:.2f} ms per record")
+    print(
+        f"  CPU of the machine: {cpu['machine']:.1f} s, {cpu['machine'] / n * 1000:.2f} ms per record; "
+        f"{cpu['machine'] / elapsed:.2f} of {os.cpu_count()} cores busy"
+    )
     print(
         "  load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(*timed["load"])
     )

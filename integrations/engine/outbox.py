@@ -5,7 +5,7 @@ in Python than the database spends on the rows: Django 5.2's ``bulk_create``
 builds an UNNEST array value by value (quoting each with a regular
 expression), a claim needs a SELECT ... FOR UPDATE and then an UPDATE, and
 storing results would send every row back whole. Here the rows travel as one
-JSON document (``json.dumps`` runs in C; ``jsonb_to_recordset`` parses it on the
+JSON document (``config.rowsjson``, orjson; ``jsonb_to_recordset`` parses it on the
 server), a claim is a single ``UPDATE ... RETURNING`` of the columns a load
 needs, and a delivery's payload is copied from its outcome row on the server
 instead of being sent again.
@@ -23,6 +23,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import F, Q
 
+from config import rowsjson
 from integrations.choices import OutcomeStatus
 from integrations.models import Delivery, RecordOutcome
 
@@ -126,7 +127,7 @@ def stage(rows: list[dict], now: datetime) -> int:
         f" WHERE o.status = '{OutcomeStatus.DEAD}'"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, now, json.dumps(unique)])
+        cursor.execute(sql, [now, now, rowsjson.dumps(unique)])
         return len(rows) - cursor.rowcount
 
 
@@ -240,7 +241,7 @@ def store(results: list[Result], deliveries: list[DeliveryRef], target_id: int, 
                 " error_class = r.error_class, error_message = r.error_message,"
                 " next_attempt_at = coalesce(r.next_attempt_at, o.next_attempt_at), lease_until = NULL, updated_at = %s"
                 f" FROM jsonb_to_recordset(%s::jsonb) AS r({RESULT_SHAPE}) WHERE o.id = r.id",
-                [now, json.dumps([_result_json(r) for r in results])],
+                [now, rowsjson.dumps([_result_json(r) for r in results])],
             )
         if deliveries:
             cursor.execute(
@@ -253,7 +254,7 @@ def store(results: list[Result], deliveries: list[DeliveryRef], target_id: int, 
                 " ON CONFLICT (target_id, entity, subject) DO UPDATE SET remote_id = EXCLUDED.remote_id,"
                 " last_key = EXCLUDED.last_key, payload = EXCLUDED.payload, flow_id = EXCLUDED.flow_id,"
                 " external_id = EXCLUDED.external_id, delivered_at = EXCLUDED.delivered_at",
-                [target_id, entity, now, json.dumps([_delivery_json(d) for d in deliveries])],
+                [target_id, entity, now, rowsjson.dumps([_delivery_json(d) for d in deliveries])],
             )
 
 
