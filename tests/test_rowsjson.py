@@ -16,7 +16,7 @@ from config import rowsjson
 ROWS = [
     {
         "id": 7,
-        "name": "Zoë \"Quote\" O'Brien \\ back\nline \u2028",
+        "name": 'Zoë "Quote" O\'Brien \\ back\nline \u2028',
         "payload": {"nested": [1, 2.5, 1e-05, 1e16, -0.0, True, None], 3: "int key", "": "empty key"},
         "score": 0.1 + 0.2,
         "when": datetime(2026, 11, 28, 1, 2, 3, 456789, tzinfo=UTC),
@@ -61,7 +61,7 @@ def test_not_a_number_becomes_null():
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="jsonb_to_recordset is PostgreSQL's")
 @pytest.mark.django_db
 def test_postgresql_unpacks_the_same_rows():
-    shape = "id bigint, name text, payload jsonb, score double precision, \"when\" timestamptz, amount numeric"
+    shape = 'id bigint, name text, payload jsonb, score double precision, "when" timestamptz, amount numeric'
     sql = f"SELECT to_jsonb(r) FROM jsonb_to_recordset(%s::jsonb) AS r({shape}) ORDER BY id"  # noqa: S608 - fixed text
 
     def unpacked(text: str) -> list:
