@@ -1,8 +1,10 @@
 """The writes of a batch ingest: a handful of bulk statements per page, each change in the audit trail."""
 
+from django.db import connection
 from django.utils import timezone
 
 from audit.bulk import bulk_insert, bulk_insert_rows, bulk_update, log_bulk_create, log_bulk_update, pipelined
+from config import rowsjson
 from config.lookups import any_of
 from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, SourceRecord
 
@@ -65,14 +67,31 @@ def _write_keys(page) -> None:
 
 
 def replace_keys(keys: dict[int, set[str]], *, stored) -> None:
-    """Give each golden record id of ``keys`` exactly its blocking keys: the old ones of the ids in
-    ``stored`` (those that may have some) deleted, then all inserted in one statement."""
+    """Give each golden record id of ``keys`` exactly its blocking keys; ``stored``: the ids that
+    may have some already."""
+    rows = [{"golden_id": golden_id, "key": value} for golden_id, values in keys.items() for value in sorted(values)]
+    if connection.vendor == "postgresql" and stored:
+        _replace_changed_keys(rows, stored)
+        return
     if stored:
         BlockingKey.objects.filter(any_of("golden_id", stored)).delete()
-    bulk_insert_rows(
-        BlockingKey,
-        [{"golden_id": golden_id, "key": value} for golden_id, values in keys.items() for value in sorted(values)],
+    bulk_insert_rows(BlockingKey, rows)
+
+
+def _replace_changed_keys(rows: list[dict], stored) -> None:
+    """One statement: a changed golden record keeps most of its keys, so only the keys it lost are
+    deleted and only the ones it gained inserted (all deleted and inserted again was a fifth of
+    PostgreSQL's time in a master-data run, with a foreign-key check per row)."""
+    table, shape = BlockingKey._meta.db_table, "golden_id bigint, key text"
+    sql = (
+        f"WITH wanted AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({shape})),"  # noqa: S608 - fixed names
+        f" lost AS (DELETE FROM {table} b WHERE b.golden_id = ANY(%s::bigint[]) AND NOT EXISTS"
+        " (SELECT FROM wanted w WHERE w.golden_id = b.golden_id AND w.key = b.key))"
+        f" INSERT INTO {table} (golden_id, key) SELECT golden_id, key FROM wanted"
+        " ON CONFLICT ON CONSTRAINT blocking_key_unique DO NOTHING"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [rowsjson.dumps(rows), list(stored)])
 
 
 def _candidates(page) -> list[DuplicateCandidate]:

@@ -16,6 +16,7 @@ from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, Sou
 from masterdata.services.ingest import ingest
 from masterdata.services.ingest_batch import ingest_many
 from masterdata.services.pair_scores import PairScores, ValueTable, blocking_keys_many
+from masterdata.tests.factories import GoldenRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -321,3 +322,20 @@ def test_blocking_keys_many_gives_each_records_keys(entity):
     values = [cleansing.cleanse(entity, payload, locale="de-DE").values for _, payload in ENTITIES[entity]]
 
     assert blocking_keys_many(entity, values) == [matching.blocking_keys(entity, v) for v in values]
+
+
+def test_replace_keys_gives_each_golden_record_exactly_its_keys():
+    from masterdata.services.ingest_writes import replace_keys
+
+    changed, emptied, fresh = (GoldenRecordFactory() for _ in range(3))
+    for golden, keys in ((changed, ["a", "b", "c"]), (emptied, ["x"])):
+        BlockingKey.objects.bulk_create(BlockingKey(golden=golden, key=key) for key in keys)
+    kept = dict(BlockingKey.objects.filter(golden=changed, key__in=["b", "c"]).values_list("key", "pk"))
+
+    keys = {changed.pk: {"b", "c", "d"}, emptied.pk: set(), fresh.pk: {"a", "n"}}
+    replace_keys(keys, stored=[changed.pk, emptied.pk])
+
+    held = {(golden_id, key) for golden_id, key in BlockingKey.objects.values_list("golden_id", "key")}
+    assert held == {(changed.pk, "b"), (changed.pk, "c"), (changed.pk, "d"), (fresh.pk, "a"), (fresh.pk, "n")}
+    if connection.vendor == "postgresql":  # only the lost key deleted, only the gained one inserted
+        assert dict(BlockingKey.objects.filter(golden=changed, key__in=["b", "c"]).values_list("key", "pk")) == kept
