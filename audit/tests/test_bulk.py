@@ -11,6 +11,7 @@ from auditlog.context import disable_auditlog, set_actor
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.bulk import (
@@ -112,6 +113,24 @@ def test_actor_and_correlation_id_come_from_the_context_or_the_caller(personas):
     assert (from_context.actor, from_context.cid, from_context.remote_addr) == (engineer, "req-7", "10.0.0.9")
     from_caller.refresh_from_db()
     assert (from_caller.actor, from_caller.actor_email, from_caller.cid) == (steward, steward.email, "run-3")
+
+
+def test_entries_name_their_object_type_and_actor_without_a_query(personas):
+    steward = personas["steward"]
+    rows = [*bulk_insert([golden(), golden("Ben")]), *bulk_insert([source()])]
+
+    entries = log_bulk_create(rows, actor=steward, cid="run-9")
+
+    with CaptureQueriesContext(connection) as queries:
+        named = [(e.content_type.model, e.actor, e.actor_email, e.cid, e.action) for e in entries]
+    assert len(queries) == 0
+    assert named == [
+        ("goldenrecord", steward, steward.email, "run-9", LogEntry.Action.CREATE),
+        ("goldenrecord", steward, steward.email, "run-9", LogEntry.Action.CREATE),
+        ("sourcerecord", steward, steward.email, "run-9", LogEntry.Action.CREATE),
+    ]
+    stored = {e.pk: e for e in LogEntry.objects.filter(pk__in=[e.pk for e in entries])}
+    assert [(stored[e.pk].object_pk, stored[e.pk].object_repr) for e in entries] == [(str(r.pk), str(r)) for r in rows]
 
 
 def test_models_auditlog_does_not_track_and_a_disabled_trail_get_no_entries():
