@@ -27,7 +27,9 @@ class AnyOf(In):
         values = list(dict.fromkeys(value for value in self.rhs if value is not None))
         if not values:
             raise EmptyResultSet  # as IN with nothing to match
-        _, params = self.batch_process_rhs(compiler, connection, values)
+        # Plain values (an expression among them fails when the lookup is made): prepared for the
+        # column as batch_process_rhs would, without its steps for expressions, per value.
+        _, params = self.get_db_prep_lookup(values, connection)
         return f"{lhs} = ANY(%s)", (*lhs_params, list(params))
 
 

@@ -43,3 +43,15 @@ def test_a_long_list_is_one_parameter_on_postgresql(groups):
     assert "= ANY(%s)" in sql
     assert len(params) == 1
     assert Group.objects.filter(any_of("name", names)).count() == 5
+
+
+def test_values_are_prepared_for_their_column():
+    from datetime import timedelta
+
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    joined = timezone.now() - timedelta(days=3)
+    users = [User.objects.create(username=f"u{n}", date_joined=joined + timedelta(hours=n)) for n in range(3)]
+    wanted = [users[0].date_joined, users[2].date_joined]
+    assert set(User.objects.filter(any_of("date_joined", wanted))) == {users[0], users[2]}
