@@ -215,7 +215,8 @@ class Page:
         """Compute the blocking keys of the golden records changed since the last lookup, in one pass."""
         if not self._stale:
             return
-        todo = sorted({self._value_ids[key] for key in self._stale} - set(self._key_cache))
+        # Not ``- set(self._key_cache)``: that copied every value id the page knows, once per decision.
+        todo = sorted({self._value_ids[key] for key in self._stale}.difference(self._key_cache))
         self._key_cache.update(
             zip(todo, blocking_keys_many(self.entity, [self.table.rows[v] for v in todo]), strict=True)
         )
