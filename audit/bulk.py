@@ -325,7 +325,7 @@ def _execute_rows(template: str, model, fields, rows: list[dict], *, returning: 
     columns = ", ".join(_quote(f.column) for f in fields)
     shape = ", ".join(f"{_quote(f.column)} {f.db_type(connection)}" for f in fields)
     sql = template.format(table=_quote(model._meta.db_table), columns=columns, shape=shape)
-    with connection.cursor() as cursor:
+    with rowsjson.cursor() as cursor:
         cursor.execute(sql, [rowsjson.dumps(rows)])
         # Only a RETURNING statement is waited for: inside pipelined() the others are not.
         return [row[0] for row in cursor.fetchall()] if returning else []

@@ -1,4 +1,4 @@
-"""Rows as one JSON document for PostgreSQL to unpack (``jsonb_to_recordset``).
+"""Rows as one JSON document for PostgreSQL to unpack (``jsonb_to_recordset``), and the cursor to send it.
 
 The bulk writers (``audit.bulk``, the outbox) send a page of rows as one JSON
 text. The standard library's encoder spent about 5 % of the master-data step
@@ -16,9 +16,11 @@ PostgreSQL refuse the whole statement (JSON has no such numbers).
 """
 
 import json
+from contextlib import contextmanager
 
 import orjson
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 
 _django = DjangoJSONEncoder()
 # Dates, times and dataclasses go to DjangoJSONEncoder as before (orjson would write its own forms,
@@ -32,3 +34,25 @@ def dumps(rows) -> str:
         return orjson.dumps(rows, default=_django.default, option=OPTIONS).decode()
     except TypeError:  # orjson.JSONEncodeError is one: a value only the standard library writes
         return json.dumps(rows, cls=DjangoJSONEncoder)
+
+
+@contextmanager
+def cursor():
+    """A cursor for statements that carry such a document. On PostgreSQL it sends parameters apart
+    from the statement's text (server-side binding). Django's cursors bind on the client: they
+    escape a page's document of hundreds of kilobytes into the text, and PostgreSQL reads it back
+    there as a literal (a 550 KB document: 15 → 8 ms a statement, 2.7 → 0.3 ms of the worker's
+    CPU). Statements are not prepared (Django's ``prepare_threshold``), as with Django's cursors,
+    so connection poolers keep working; errors are Django's, and query logging and
+    ``execute_wrapper`` see these statements as any other."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as plain:
+            yield plain
+        return
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    raw = ServerBindingCursor(connection.connection)
+    wrapped = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    with wrapped as bound:
+        yield bound

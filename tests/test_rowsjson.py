@@ -70,3 +70,21 @@ def test_postgresql_unpacks_the_same_rows():
             return [row[0] for row in cursor.fetchall()]
 
     assert unpacked(rowsjson.dumps(ROWS)) == unpacked(json.dumps(ROWS, cls=DjangoJSONEncoder))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side binding is PostgreSQL's")
+@pytest.mark.django_db
+def test_the_cursor_sends_the_document_apart_from_the_statement_and_django_still_sees_it():
+    import psycopg
+    from django.db import DataError
+    from django.test.utils import CaptureQueriesContext
+
+    sql = "SELECT r.n FROM jsonb_to_recordset(%s::jsonb) AS r(n text)"
+    with CaptureQueriesContext(connection) as queries, rowsjson.cursor() as cursor:
+        cursor.execute(sql, [rowsjson.dumps([{"n": "it's %s"}])])
+        assert cursor.fetchall() == [("it's %s",)]
+        assert isinstance(cursor.cursor, psycopg.Cursor)
+        assert not isinstance(cursor.cursor, psycopg.ClientCursor)  # Django's own bind on the client
+    assert len(queries) == 1  # in Django's query log, as any statement
+    with pytest.raises(DataError), rowsjson.cursor() as cursor:  # Django's error, not psycopg's
+        cursor.execute(sql, ["not json"])

@@ -126,7 +126,7 @@ def stage(rows: list[dict], now: datetime) -> int:
         f" DO UPDATE SET {revived}, attempts = 0, lease_until = NULL, updated_at = EXCLUDED.updated_at"
         f" WHERE o.status = '{OutcomeStatus.DEAD}'"
     )
-    with connection.cursor() as cursor:
+    with rowsjson.cursor() as cursor:
         cursor.execute(sql, [now, now, rowsjson.dumps(unique)])
         return len(rows) - cursor.rowcount
 
@@ -234,7 +234,7 @@ def store(results: list[Result], deliveries: list[DeliveryRef], target_id: int, 
     if not _fast():
         _store_orm(results, deliveries, target_id, entity, now)
         return
-    with connection.cursor() as cursor:
+    with rowsjson.cursor() as cursor:
         if results:
             cursor.execute(
                 f"UPDATE {OUTCOME} o SET status = r.status, action = r.action, remote_id = r.remote_id,"  # noqa: S608 - fixed names

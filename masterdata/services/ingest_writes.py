@@ -90,7 +90,7 @@ def _replace_changed_keys(rows: list[dict], stored) -> None:
         f" INSERT INTO {table} (golden_id, key) SELECT golden_id, key FROM wanted"
         " ON CONFLICT ON CONSTRAINT blocking_key_unique DO NOTHING"
     )
-    with connection.cursor() as cursor:
+    with rowsjson.cursor() as cursor:
         cursor.execute(sql, [rowsjson.dumps(rows), list(stored)])
 
 
