@@ -9,7 +9,6 @@ loses nothing: the sweeper (``engine.sweeper``) finds the due rows again.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from integrations.adapters.base import OutRecord, SourceRecord, WriteResult
 from integrations.adapters.errors import AdapterError, DestinationRefused, PermanentError, TransientError
 from integrations.choices import Action, CircuitState, OutcomeStatus, RunStatus, Stage
 from integrations.models import Connector, Delivery, Flow, RecordOutcome, Run, System
+from masterdata.services.ingest import payload_hash  # one digest of a payload, for outcomes and source records
 
 from . import mapping, outbox
 from .retry import next_attempt
@@ -43,10 +43,6 @@ def lease() -> timedelta:
 
 
 CIRCUIT_THRESHOLD = 3  # consecutive failed batches before a target is paused
-
-
-def payload_hash(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def idempotency_key(source: Connector, entity: str, external_id: str, version: str | None, digest: str) -> str:
