@@ -167,8 +167,8 @@ def baseline(entity: str, rows: list[tuple], batch: int) -> float:
 def cpu_seconds(workers: list[int]) -> dict:
     """CPU seconds so far of the worker processes (and their children), of PostgreSQL, and of the
     whole machine: on a shared machine, figures other people's load inflates far less than wall
-    time. A worker's connection (and its backend) ends with each task: PostgreSQL's figure counts
-    its live processes and, through the postmaster's children's times, the backends already gone."""
+    time. PostgreSQL's figure counts its live processes and, through the postmaster's children's
+    times, the processes that ended meanwhile (closed connections, autovacuum workers)."""
     tick = os.sysconf("SC_CLK_TCK")
     used, processes = {"workers": 0.0, "postgres": 0.0}, []
     for pid in filter(str.isdigit, os.listdir("/proc")):
