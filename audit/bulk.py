@@ -372,6 +372,8 @@ def _plain(field, value):
         return value
     if type(value) in (str, int, float, bool) and not isinstance(field, DateField):  # already what the column takes
         return value
+    if isinstance(value, bytes | memoryview):
+        return "\\x" + bytes(value).hex()  # bytea's text form
     value = field.get_db_prep_save(value, connection)
     if isinstance(value, datetime | date):
         return value.isoformat()  # full precision: DjangoJSONEncoder would cut microseconds

@@ -15,12 +15,24 @@ Contract (used by ingestion, the stewardship pages and find_duplicates):
     blocking_keys(entity, values) -> set[str]
         The blocking keys of one record, stored on golden records so a new
         record finds its candidates with an indexed lookup.
+    sort_positions(entity, records) -> list[bytes]; key_window(entity, key) -> int
+        Where each record sorts inside a block, and how many neighbours on
+        each side a key brings: a new record meets the golden records nearest
+        it in a block, not the whole block (the batch matcher's window).
     thresholds(entity) -> Thresholds(review, link)
 
 ScoredPair(left_id, right_id, score in [0, 1], fields: {field: similarity or None}, decision "link"|"review"|None)
 """
 
-from masterdata.matching.engine import blocking_keys, find_pairs, score_pair, score_pairs, thresholds
+from masterdata.matching.engine import (
+    blocking_keys,
+    find_pairs,
+    key_window,
+    score_pair,
+    score_pairs,
+    sort_positions,
+    thresholds,
+)
 from masterdata.matching.types import Decision, ScoredPair, Thresholds
 
 __all__ = [
@@ -29,7 +41,9 @@ __all__ = [
     "Thresholds",
     "blocking_keys",
     "find_pairs",
+    "key_window",
     "score_pair",
     "score_pairs",
+    "sort_positions",
     "thresholds",
 ]

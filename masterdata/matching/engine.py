@@ -1,6 +1,7 @@
 """The matching engine's public functions (see the package docstring for the contract)."""
 
 from collections.abc import Iterator, Sequence
+from functools import cache
 
 import numpy as np
 
@@ -8,6 +9,7 @@ from masterdata.matching.blocking import candidate_pairs, record_keys
 from masterdata.matching.config import EntityConfig, config_for
 from masterdata.matching.estimate import learn
 from masterdata.matching.frame import Frame, object_array
+from masterdata.matching.normalize import fold
 from masterdata.matching.scoring import Batch, build_comparators, score
 from masterdata.matching.types import ScoredPair, Thresholds
 
@@ -23,6 +25,28 @@ def thresholds(entity: str) -> Thresholds:
 def blocking_keys(entity: str, values: dict) -> set[str]:
     """The blocking keys of one cleaned record; two records are compared when they share one."""
     return record_keys(Frame([values]), config_for(entity).keys)
+
+
+RANK_BYTES = 200  # a sort position longer than this adds nothing (and must fit an index entry)
+
+
+def sort_positions(entity: str, records: Sequence[dict]) -> list[bytes]:
+    """Each record's place inside a block: its order fields folded, as the batch matcher sorts
+    records (``_order``), as UTF-8 bytes, which sort alike in Python, PostgreSQL and SQLite
+    (text would sort by the database's collation)."""
+    order = config_for(entity).order
+    return [" ".join(fold(record.get(field)) or "" for field in order).encode()[:RANK_BYTES] for record in records]
+
+
+@cache
+def _windows(entity: str) -> dict[str, int]:
+    config = config_for(entity)
+    return {spec.prefix: spec.window or config.window for spec in config.keys}
+
+
+def key_window(entity: str, key: str) -> int:
+    """How many neighbours on each side of a record a blocking key brings (its spec's window)."""
+    return _windows(entity).get(key.partition(":")[0], config_for(entity).window)
 
 
 def score_pair(entity: str, left: dict, right: dict) -> ScoredPair:
@@ -70,9 +94,8 @@ def score_candidates(config: EntityConfig, frame: Frame) -> Iterator[tuple[np.nd
 
 
 def _order(config: EntityConfig, frame: Frame) -> np.ndarray:
-    """Each record's rank when sorted by the entity's order fields (folded)."""
-    columns = [frame.column(field, "fold") for field in config.order]
-    keys = [" ".join(v or "" for v in values) for values in zip(*columns, strict=True)]
+    """Each record's rank when sorted by the entity's order fields (folded): ``sort_positions``."""
+    keys = sort_positions(config.entity, frame.records)
     ranks = np.empty(frame.size, dtype=np.int64)
     ranks[np.argsort(object_array(keys), kind="stable")] = np.arange(frame.size)
     return ranks

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from audit.bulk import bulk_update, log_bulk_update
 from audit.bulk_changes import audited_update
+from masterdata import matching
 from masterdata.choices import JobStatus
 from masterdata.entities import Entity
 from masterdata.models import GoldenRecord, RuleApplication, SourceRecord
@@ -186,5 +187,7 @@ def write(entity: str, changed: list[tuple[GoldenRecord, GoldenRecord]], *, acto
         golden.updated = now
     bulk_update(goldens, GOLDEN_FIELDS)
     log_bulk_update(changed, fields=GOLDEN_FIELDS, actor=actor)
-    keys = blocking_keys_many(entity, [golden.values for golden in goldens])
-    replace_keys({golden.pk: k for golden, k in zip(goldens, keys, strict=True)}, stored=[g.pk for g in goldens])
+    values = [golden.values for golden in goldens]
+    pks = [golden.pk for golden in goldens]
+    keys, ranks = blocking_keys_many(entity, values), matching.sort_positions(entity, values)
+    replace_keys(dict(zip(pks, keys, strict=True)), dict(zip(pks, ranks, strict=True)), stored=pks)

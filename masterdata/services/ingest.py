@@ -4,8 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import Count
+from django.db import connection, transaction
 from django.utils import timezone
 
 from masterdata import cleansing, matching
@@ -32,28 +31,60 @@ def payload_hash(payload: dict) -> str:
 
 
 def index_golden(golden: GoldenRecord) -> None:
-    """Rebuild the blocking keys of ``golden`` from its current values."""
+    """Rebuild the blocking keys of ``golden`` from its current values, at its current place in their blocks."""
     keys = matching.blocking_keys(golden.entity, golden.values)
+    (rank,) = matching.sort_positions(golden.entity, [golden.values])
     BlockingKey.objects.filter(golden=golden).exclude(key__in=keys).delete()
+    BlockingKey.objects.filter(golden=golden).exclude(rank=rank).update(rank=rank)
     existing = set(BlockingKey.objects.filter(golden=golden).values_list("key", flat=True))
-    BlockingKey.objects.bulk_create([BlockingKey(golden=golden, key=k) for k in keys - existing])
+    BlockingKey.objects.bulk_create([BlockingKey(golden=golden, key=k, rank=rank) for k in keys - existing])
+
+
+def window_sql(side: str, key: str = "%s", rank: str = "%s", limit: str = "%s") -> str:
+    """The statement reading one side of a block from a record's place outwards (``before``: at
+    or before it, newest first among equals; ``after``), nearest first, up to a limit; ``key``,
+    ``rank`` and ``limit`` are placeholders or a query's columns, then a golden record id to leave
+    out and the entity are parameters. Whether a holder is active is a subquery per row read, not
+    a join: on tables without statistics yet (a first load) PostgreSQL would otherwise plan a scan
+    of every golden record for each lookup."""
+    op, order = {"before": ("<=", "DESC"), "after": (">", "ASC")}[side]
+    table, goldens = BlockingKey._meta.db_table, GoldenRecord._meta.db_table
+    return (
+        f"SELECT b.rank, b.golden_id FROM {table} b WHERE b.key = {key} AND b.rank {op} {rank}"  # noqa: S608 - fixed names
+        f" AND b.golden_id <> %s AND (SELECT g.entity = %s AND g.merged_into_id IS NULL FROM {goldens} g"
+        f" WHERE g.id = b.golden_id) ORDER BY b.rank {order}, b.golden_id {order} LIMIT {limit}"
+    )
+
+
+def window(entity: str, key: str, rank: bytes, exclude_id: int | None = None, limit: int | None = None):
+    """The active golden records of ``entity`` holding ``key`` nearest a record at ``rank``:
+    ``limit`` (by default the key's window) at or before it and as many after it, as
+    ``(rank, golden id)`` lists, nearest first. Index walks, however big the block."""
+    exclude = -1 if exclude_id is None else exclude_id
+    params = [key, rank, exclude, entity, limit or matching.key_window(entity, key)]
+    with connection.cursor() as cursor:
+        cursor.execute(window_sql("before"), params)
+        before = [(bytes(r), golden_id) for r, golden_id in cursor.fetchall()]
+        cursor.execute(window_sql("after"), params)
+        after = [(bytes(r), golden_id) for r, golden_id in cursor.fetchall()]
+    return before, after
 
 
 def candidates_for(entity: str, values: dict, exclude_id: int | None = None) -> list[tuple[GoldenRecord, object]]:
-    """Active golden records sharing a blocking key with ``values``, scored, best first."""
+    """Active golden records near ``values`` in a block they share with it, scored, best first."""
     keys = matching.blocking_keys(entity, values)
     if not keys:
         return []
+    (rank,) = matching.sort_positions(entity, [values])
+    shared: dict[int, int] = {}
+    for key in keys:
+        before, after = window(entity, key, rank, exclude_id)
+        for _, golden_id in before + after:
+            shared[golden_id] = shared.get(golden_id, 0) + 1
     # The records sharing the most keys first: with one typo a duplicate still shares the others.
-    overlap = (
-        BlockingKey.objects.filter(key__in=keys, golden__entity=entity, golden__merged_into__isnull=True)
-        .exclude(golden_id=exclude_id)
-        .values("golden_id")
-        .annotate(shared=Count("id"))
-        .order_by("-shared", "golden_id")[:CANDIDATE_POOL]
-    )
-    by_id = GoldenRecord.objects.in_bulk([row["golden_id"] for row in overlap])
-    goldens = [by_id[row["golden_id"]] for row in overlap]
+    overlap = sorted(shared, key=lambda golden_id: (-shared[golden_id], golden_id))[:CANDIDATE_POOL]
+    by_id = GoldenRecord.objects.in_bulk(overlap)
+    goldens = [by_id[golden_id] for golden_id in overlap]
     # One vectorized pass over all candidates: the same pairs score_pair would give, one by one.
     pairs = matching.score_pairs(entity, [values] * len(goldens), [g.values for g in goldens])
     return best_candidates(list(zip(goldens, pairs, strict=True)), key=lambda pair: pair.score)

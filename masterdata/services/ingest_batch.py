@@ -30,7 +30,7 @@ from masterdata.choices import IngestResult, SourceStatus
 from masterdata.models import DuplicateCandidate, SourceRecord
 
 from .ingest import IngestOutcome, best_candidates, change_dict
-from .ingest_page import Page, pool
+from .ingest_page import Page
 from .ingest_writes import write_page
 from .locks import lock_entity
 from .survivorship import recompute
@@ -107,8 +107,7 @@ class Decider:
     def _candidates(self, i: int) -> list[tuple[int, float]]:
         """``candidates_for`` on the page's state: ``(golden key, score)``, best first."""
         page = self.page
-        page.flush_index()
-        found = pool(page.record_keys[i], page.index)
+        found = page.pool(i)
         record = page.record_value_ids[i]
         pairs = [(record, page.value_id_of(golden)) for golden in found]
         scores = page.scores
@@ -126,7 +125,7 @@ class Decider:
         pairs = []
         for j in page.matches[at + 1 : at + 1 + LOOKAHEAD] if at is not None else ():
             record = page.record_value_ids[j]
-            for golden in pool(page.record_keys[j], page.index):
+            for golden in page.pool(j):
                 value_id = page.known_value_id(golden)
                 if value_id is not None and (record, value_id) not in scores:
                     pairs.append((record, value_id))

@@ -7,17 +7,22 @@ candidates go to the older record in both paths.
 """
 
 import copy
+from bisect import bisect_right
+
+from django.db import connection
 
 from audit.bulk import reserve_ids
+from config import rowsjson
 from config.lookups import any_of
 from masterdata import cleansing, matching
 from masterdata.models import BlockingKey, GoldenRecord, SourceRecord
 
-from .ingest import CANDIDATE_POOL, payload_hash
+from .ingest import CANDIDATE_POOL, payload_hash, window_sql
 from .pair_scores import PairScores, ValueTable, blocking_keys_many
 from .survivorship import load_rules
 
 NEW_KEY = 1 << 62
+MARGIN = 4  # stored holders read past a key's window: room for the ones a page changes
 
 
 class Page:
@@ -38,8 +43,15 @@ class Page:
         self.golden_before: dict[int, GoldenRecord] = {}
         self.golden_keys: dict[int, set[str]] = {}  # golden key -> all its blocking keys, once they changed
         self.proposals: list[tuple] = []  # (DuplicateCandidate, new golden key, other golden key, scored pair)
-        self.index: dict[str, set[int]] = {}  # blocking key of the page -> golden keys holding it
+        # Blocks as stored: (key, a record's rank) -> holders at or before it (nearest first), after it, limit.
+        self.windows: dict[tuple[str, bytes], tuple[list, list, int]] = {}
+        # Blocks as the page changed them: blocking key of the page -> golden keys created or changed
+        # here holding it (their stored rows, in ``_changed``, no longer count), at ``_ranks``.
+        self.index: dict[str, set[int]] = {}
         self._indexed: dict[int, set[str]] = {}  # golden key -> the page's blocking keys it holds
+        self._changed: set[int] = set()
+        self._ranks: dict[int, bytes] = {}
+        self._rank_cache: dict[int, bytes] = {}  # value id -> sort position
         self._value_ids: dict[int, int] = {}  # golden key -> value id of its current values
         self._key_cache: dict[int, set[str]] = {}  # value id -> blocking keys
         self._members: dict[int, list[SourceRecord]] = {}
@@ -116,23 +128,20 @@ class Page:
             self._members[source.golden_id].append(self.by_pk.get(source.pk, source))
 
     def _prepare_matching(self) -> None:
-        """Blocking keys of every record, the stored golden records holding them, and the
-        scores of every pair a decision is likely to need, each in one pass."""
+        """Blocking keys of every record, the stored golden records nearest it in those blocks,
+        and the scores of every pair a decision is likely to need, each in one pass."""
         values = [self.cleaned[i].values for i in self.matches]
         self.record_value_ids = {i: self.table.id(v) for i, v in zip(self.matches, values, strict=True)}
+        self.record_ranks = dict(zip(self.matches, matching.sort_positions(self.entity, values), strict=True))
         would_be = {i: self.table.id(_alone(v)) for i, v in zip(self.matches, values, strict=True)}
         ids = sorted({*self.record_value_ids.values(), *would_be.values()})
         keys = blocking_keys_many(self.entity, [self.table.rows[v] for v in ids])
         self._key_cache.update(zip(ids, keys, strict=True))
         self.record_keys = {i: self._key_cache[self.record_value_ids[i]] for i in self.matches}
         self.union = set().union(*self.record_keys.values())
-        holders = BlockingKey.objects.filter(
-            any_of("key", self.union), golden__entity=self.entity, golden__merged_into__isnull=True
-        ).values_list("key", "golden_id")
-        for key, golden in holders:
-            self.index.setdefault(key, set()).add(golden)
-            self._indexed.setdefault(golden, set()).add(key)
-        pools = {i: pool(self.record_keys[i], self.index) for i in self.matches}
+        wanted = {(key, self.record_ranks[i]) for i in self.matches for key in self.record_keys[i]}
+        self._read_windows([(key, rank, matching.key_window(self.entity, key) + MARGIN) for key, rank in wanted])
+        pools = {i: self.pool(i) for i in self.matches}
         self._load_values({golden for found in pools.values() for golden in found})
         stored = [(g, (self.record_value_ids[i], self._value_ids[g])) for i, found in pools.items() for g in found]
         self.scores.score_all([pair for _, pair in stored] + self._pairs_within_page(would_be))
@@ -142,12 +151,89 @@ class Page:
         self.load_goldens(likely)
         self._load_members(likely)
 
+    def _read_windows(self, requests: list[tuple[str, bytes, int]]) -> None:
+        """Each ``(key, rank, limit)``'s stored holders: ``limit`` at or before ``rank`` and as many
+        after it, as ``ingest.window`` reads them one by one, for a whole page in one statement
+        (the embedded database reads the keys' whole blocks and cuts the windows here: small data)."""
+        if not requests:
+            return
+        if connection.vendor == "postgresql":
+            self._read_windows_lateral(requests)
+            return
+        blocks = self._read_blocks(sorted({key for key, _, _ in requests}))
+        for key, rank, lim in requests:
+            block = blocks[key]
+            at = bisect_right(block, (rank, NEW_KEY))  # past every holder at or before ``rank``
+            self.windows[(key, rank)] = (block[max(0, at - lim) : at][::-1], block[at : at + lim], lim)
+
+    def _read_blocks(self, keys: list[str]) -> dict[str, list[tuple[bytes, int]]]:
+        """Every key's whole block, in order."""
+        blocks: dict[str, list[tuple[bytes, int]]] = {key: [] for key in keys}
+        holders = BlockingKey.objects.filter(
+            any_of("key", keys), golden__entity=self.entity, golden__merged_into__isnull=True
+        ).values_list("key", "rank", "golden_id")
+        for key, rank, golden in holders:
+            blocks[key].append((bytes(rank), golden))
+        for block in blocks.values():
+            block.sort()
+        return blocks
+
+    def _read_windows_lateral(self, requests: list[tuple[str, bytes, int]]) -> None:
+        # ``ingest.window``'s two statements for each request, in one statement.
+        sql = (
+            "SELECT q.n, w.after, w.rank, w.golden_id"  # noqa: S608 - fixed names
+            " FROM unnest(%s::text[], %s::bytea[], %s::int[]) WITH ORDINALITY AS q(key, rank, lim, n)"
+            " CROSS JOIN LATERAL"
+            f" ((SELECT false AS after, * FROM ({window_sql('before', 'q.key', 'q.rank', 'q.lim')}) b)"
+            f" UNION ALL (SELECT true, * FROM ({window_sql('after', 'q.key', 'q.rank', 'q.lim')}) a)) w"
+        )
+        keys, ranks, limits = zip(*requests, strict=True)
+        found: list[tuple[list, list]] = [([], []) for _ in requests]
+        with rowsjson.cursor() as cursor:
+            cursor.execute(sql, [list(keys), list(ranks), list(limits), -1, self.entity, -1, self.entity])
+            for n, after, rank, golden in cursor.fetchall():
+                found[n - 1][after].append((rank, golden))
+        for (key, rank, lim), (before, after) in zip(requests, found, strict=True):
+            self.windows[(key, rank)] = (sorted(before, reverse=True), sorted(after), lim)  # nearest first
+
+    def pool(self, i: int) -> list[int]:
+        """``ingest.candidates_for``'s pool for the i-th record, on the page's state: the golden
+        records nearest it in each block it shares with them, those sharing the most first."""
+        self.flush_index()
+        rank, shared = self.record_ranks[i], {}
+        for key in self.record_keys[i]:
+            for golden in self._near(key, rank):
+                shared[golden] = shared.get(golden, 0) + 1
+        return [golden for _, golden in sorted((-count, golden) for golden, count in shared.items())[:CANDIDATE_POOL]]
+
+    def _near(self, key: str, rank: bytes) -> list[int]:
+        """``ingest.window`` on the page's state: the stored holders nearest ``rank`` that the page
+        did not change, with the golden records the page created or changed, nearest first."""
+        width = matching.key_window(self.entity, key)
+        while True:
+            before, after, lim = self.windows[(key, rank)]
+            kept_before, kept_after = before, after
+            if self._changed:
+                kept_before = [entry for entry in before if entry[1] not in self._changed]
+                kept_after = [entry for entry in after if entry[1] not in self._changed]
+            # Too few left where the block goes on: read further (the page changed several there).
+            if (len(kept_before) >= width or len(before) < lim) and (len(kept_after) >= width or len(after) < lim):
+                break
+            self._read_windows([(key, rank, lim * 2 + len(self._changed))])
+        mine = self.index.get(key)
+        if not mine:  # the page changed nothing in this block: as stored
+            return [golden for _, golden in kept_before[:width] + kept_after[:width]]
+        mine = [(self._ranks[golden], golden) for golden in mine]
+        low = sorted(kept_before + [entry for entry in mine if entry[0] <= rank], reverse=True)[:width]
+        high = sorted(kept_after + [entry for entry in mine if entry[0] > rank])[:width]
+        return [golden for _, golden in low + high]
+
     def _pairs_within_page(self, would_be: dict[int, int]) -> list[tuple[int, int]]:
         """Each record against the earlier records of the page, as the golden records they would create."""
         index: dict[str, set[int]] = {}
         pairs = []
         for i in self.matches:
-            pairs += [(self.record_value_ids[i], would_be[j]) for j in pool(self.record_keys[i], index)]
+            pairs += [(self.record_value_ids[i], would_be[j]) for j in overlap(self.record_keys[i], index)]
             for key in self._key_cache[would_be[i]] & self.union:
                 index.setdefault(key, set()).add(i)
         return pairs
@@ -212,16 +298,23 @@ class Page:
             self._stale.add(key)
 
     def flush_index(self) -> None:
-        """Compute the blocking keys of the golden records changed since the last lookup, in one pass."""
+        """Compute the blocking keys and ranks of the golden records changed since the last lookup, in one pass."""
         if not self._stale:
             return
         # Not ``- set(self._key_cache)``: that copied every value id the page knows, once per decision.
-        todo = sorted({self._value_ids[key] for key in self._stale}.difference(self._key_cache))
+        todo = sorted({self._value_ids[key] for key in self._stale}.difference(self._rank_cache))
+        rows = [self.table.rows[v] for v in todo]
+        self._rank_cache.update(zip(todo, matching.sort_positions(self.entity, rows), strict=True))
+        todo = [v for v in todo if v not in self._key_cache]
         self._key_cache.update(
             zip(todo, blocking_keys_many(self.entity, [self.table.rows[v] for v in todo]), strict=True)
         )
         for key in self._stale:
-            keys = self.golden_keys[key] = self._key_cache[self._value_ids[key]]
+            value_id = self._value_ids[key]
+            keys = self.golden_keys[key] = self._key_cache[value_id]
+            self._ranks[key] = self._rank_cache[value_id]
+            if key < NEW_KEY:
+                self._changed.add(key)  # its stored keys and rank are out of date from now on
             for old in self._indexed.get(key, set()) - keys:
                 self.index[old].discard(key)
             self._indexed[key] = keys & self.union
@@ -229,8 +322,12 @@ class Page:
                 self.index.setdefault(fresh, set()).add(key)
         self._stale.clear()
 
+    def rank_of(self, key: int) -> bytes:
+        """The place in its blocks of a golden record whose keys the page recomputed."""
+        return self._ranks[key]
 
-def pool(keys: set[str], index: dict[str, set[int]]) -> list[int]:
+
+def overlap(keys: set[str], index: dict[str, set[int]]) -> list[int]:
     """The CANDIDATE_POOL entries of ``index`` sharing most of ``keys``, then the oldest."""
     shared: dict[int, int] = {}
     for key in keys:

@@ -63,13 +63,22 @@ def _write_keys(page) -> None:
     """``index_golden`` for every golden record whose values changed: its keys replaced."""
     page.flush_index()
     stored = [key for key in page.golden_keys if key < NEW_KEY]  # golden records created here have none yet
-    replace_keys({page.goldens[key].pk: values for key, values in page.golden_keys.items()}, stored=stored)
+    pks = {key: page.goldens[key].pk for key in page.golden_keys}
+    replace_keys(
+        {pks[key]: values for key, values in page.golden_keys.items()},
+        {pks[key]: page.rank_of(key) for key in page.golden_keys},
+        stored=stored,
+    )
 
 
-def replace_keys(keys: dict[int, set[str]], *, stored) -> None:
-    """Give each golden record id of ``keys`` exactly its blocking keys; ``stored``: the ids that
-    may have some already."""
-    rows = [{"golden_id": golden_id, "key": value} for golden_id, values in keys.items() for value in sorted(values)]
+def replace_keys(keys: dict[int, set[str]], ranks: dict[int, bytes], *, stored) -> None:
+    """Give each golden record id of ``keys`` exactly its blocking keys, at its place ``ranks[id]``
+    in their blocks; ``stored``: the ids that may have some already."""
+    rows = [
+        {"golden_id": golden_id, "key": value, "rank": ranks[golden_id]}
+        for golden_id, values in keys.items()
+        for value in sorted(values)
+    ]
     if connection.vendor == "postgresql" and stored:
         _replace_changed_keys(rows, stored)
         return
@@ -80,18 +89,21 @@ def replace_keys(keys: dict[int, set[str]], *, stored) -> None:
 
 def _replace_changed_keys(rows: list[dict], stored) -> None:
     """One statement: a changed golden record keeps most of its keys, so only the keys it lost are
-    deleted and only the ones it gained inserted (all deleted and inserted again was a fifth of
-    PostgreSQL's time in a master-data run, with a foreign-key check per row)."""
-    table, shape = BlockingKey._meta.db_table, "golden_id bigint, key text"
+    deleted, only the ones it gained inserted and only those whose place moved (a new name) updated
+    (all deleted and inserted again was a fifth of PostgreSQL's time in a master-data run, with a
+    foreign-key check per row)."""
+    table, shape = BlockingKey._meta.db_table, "golden_id bigint, key text, rank text"
     sql = (
-        f"WITH wanted AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({shape})),"  # noqa: S608 - fixed names
+        f"WITH wanted AS (SELECT golden_id, key, decode(rank, 'hex') AS rank FROM jsonb_to_recordset(%s::jsonb) AS r({shape})),"  # noqa: S608, E501 - fixed names
         f" lost AS (DELETE FROM {table} b WHERE b.golden_id = ANY(%s::bigint[]) AND NOT EXISTS"
         " (SELECT FROM wanted w WHERE w.golden_id = b.golden_id AND w.key = b.key))"
-        f" INSERT INTO {table} (golden_id, key) SELECT golden_id, key FROM wanted"
-        " ON CONFLICT ON CONSTRAINT blocking_key_unique DO NOTHING"
+        f" INSERT INTO {table} AS b (golden_id, key, rank) SELECT golden_id, key, rank FROM wanted"
+        " ON CONFLICT ON CONSTRAINT blocking_key_unique DO UPDATE SET rank = EXCLUDED.rank"
+        " WHERE b.rank IS DISTINCT FROM EXCLUDED.rank"
     )
+    hexed = [{**row, "rank": row["rank"].hex()} for row in rows]
     with rowsjson.cursor() as cursor:
-        cursor.execute(sql, [rowsjson.dumps(rows), list(stored)])
+        cursor.execute(sql, [rowsjson.dumps(hexed), list(stored)])
 
 
 def _candidates(page) -> list[DuplicateCandidate]:

@@ -120,7 +120,7 @@ def snapshot(results) -> dict:
             (s.entity, s.external_id, s.status, s.payload_hash, members.get(s.golden_id))
             for s in SourceRecord.objects.all()
         },
-        "keys": {(members[k.golden_id], k.key) for k in BlockingKey.objects.all()},
+        "keys": {(members[k.golden_id], k.key, bytes(k.rank)) for k in BlockingKey.objects.all()},
         "candidates": {
             (members[c.left_id], members[c.right_id], c.score, tuple(sorted(c.fields.items())), c.status)
             for c in DuplicateCandidate.objects.all()
@@ -333,9 +333,16 @@ def test_replace_keys_gives_each_golden_record_exactly_its_keys():
     kept = dict(BlockingKey.objects.filter(golden=changed, key__in=["b", "c"]).values_list("key", "pk"))
 
     keys = {changed.pk: {"b", "c", "d"}, emptied.pk: set(), fresh.pk: {"a", "n"}}
-    replace_keys(keys, stored=[changed.pk, emptied.pk])
+    ranks = {changed.pk: b"moved", emptied.pk: b"", fresh.pk: "n\u00e9e".encode()}
+    replace_keys(keys, ranks, stored=[changed.pk, emptied.pk])
 
-    held = {(golden_id, key) for golden_id, key in BlockingKey.objects.values_list("golden_id", "key")}
-    assert held == {(changed.pk, "b"), (changed.pk, "c"), (changed.pk, "d"), (fresh.pk, "a"), (fresh.pk, "n")}
+    held = {(g, key, bytes(rank)) for g, key, rank in BlockingKey.objects.values_list("golden_id", "key", "rank")}
+    assert held == {
+        (changed.pk, "b", b"moved"),  # kept keys move with their golden record
+        (changed.pk, "c", b"moved"),
+        (changed.pk, "d", b"moved"),
+        (fresh.pk, "a", "n\u00e9e".encode()),
+        (fresh.pk, "n", "n\u00e9e".encode()),
+    }
     if connection.vendor == "postgresql":  # only the lost key deleted, only the gained one inserted
         assert dict(BlockingKey.objects.filter(golden=changed, key__in=["b", "c"]).values_list("key", "pk")) == kept
