@@ -185,9 +185,14 @@ def test_bulk_insert_gives_each_instance_its_own_rows_id():
 def test_plain_rows_of_an_untracked_model_are_inserted_and_a_tracked_model_is_refused():
     first, second = bulk_insert([golden(), golden("Ben")])
 
-    bulk_insert_rows(BlockingKey, [{"golden_id": first.pk, "key": "n:A|b"}, {"golden_id": second.pk, "key": "e:x"}])
+    rows = [
+        {"golden_id": first.pk, "key": "n:A|b", "rank": b"a b"},
+        {"golden_id": second.pk, "key": "e:x", "rank": b""},
+    ]
+    bulk_insert_rows(BlockingKey, rows)
 
-    assert set(BlockingKey.objects.values_list("golden_id", "key")) == {(first.pk, "n:A|b"), (second.pk, "e:x")}
+    held = {(g, key, bytes(rank)) for g, key, rank in BlockingKey.objects.values_list("golden_id", "key", "rank")}
+    assert held == {(first.pk, "n:A|b", b"a b"), (second.pk, "e:x", b"")}  # bytes as bytes
     with pytest.raises(ValueError, match="in the audit trail"):
         bulk_insert_rows(GoldenRecord, [{"entity": "customer", "display_name": "x", "values": {}, "lineage": {}}])
     assert GoldenRecord.objects.count() == 2
@@ -200,7 +205,7 @@ def test_rows_sent_in_a_pipeline_are_written_and_returned_ids_are_in_order():
     with transaction.atomic(), pipelined():
         assert connection.connection.pgconn.pipeline_status == psycopg.pq.PipelineStatus.ON
         goldens = bulk_insert([golden(f"Person {n}") for n in range(3)])  # RETURNING: waits
-        bulk_insert_rows(BlockingKey, [{"golden_id": g.pk, "key": f"k{g.pk}"} for g in goldens])  # does not
+        bulk_insert_rows(BlockingKey, [{"golden_id": g.pk, "key": f"k{g.pk}", "rank": b""} for g in goldens])  # no wait
         (entry,) = log_bulk_create(goldens[:1])
     assert [g.display_name for g in GoldenRecord.objects.order_by("pk")] == ["Person 0", "Person 1", "Person 2"]
     assert [g.pk for g in goldens] == list(GoldenRecord.objects.order_by("pk").values_list("pk", flat=True))

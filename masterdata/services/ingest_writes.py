@@ -94,7 +94,8 @@ def _replace_changed_keys(rows: list[dict], stored) -> None:
     foreign-key check per row)."""
     table, shape = BlockingKey._meta.db_table, "golden_id bigint, key text, rank text"
     sql = (
-        f"WITH wanted AS (SELECT golden_id, key, decode(rank, 'hex') AS rank FROM jsonb_to_recordset(%s::jsonb) AS r({shape})),"  # noqa: S608, E501 - fixed names
+        "WITH wanted AS (SELECT golden_id, key, decode(rank, 'hex') AS rank"  # noqa: S608 - fixed names
+        f" FROM jsonb_to_recordset(%s::jsonb) AS r({shape})),"
         f" lost AS (DELETE FROM {table} b WHERE b.golden_id = ANY(%s::bigint[]) AND NOT EXISTS"
         " (SELECT FROM wanted w WHERE w.golden_id = b.golden_id AND w.key = b.key))"
         f" INSERT INTO {table} AS b (golden_id, key, rank) SELECT golden_id, key, rank FROM wanted"
