@@ -54,6 +54,16 @@ def psql(database: str, sql: str) -> None:
         conn.execute(sql)
 
 
+def server_settings() -> str:
+    """The PostgreSQL settings the figures depend on. Autovacuum matters most: off (as on this
+    kind of CI machine), a first load's tables are never analyzed nor vacuumed while it runs."""
+    import psycopg
+
+    names = ("autovacuum", "shared_buffers", "synchronous_commit")
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        return ", ".join(f"{name} {conn.execute(f'SHOW {name}').fetchone()[0]}" for name in names)
+
+
 def recreate(database: str) -> None:
     psql("postgres", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     psql("postgres", f"CREATE DATABASE {database}")
@@ -313,6 +323,7 @@ def main():
     n = len(rows)
     data = f" ({args.customers})" if args.entity == "customer" else ""
     print(f"\n{args.entity}{data}: {n:,} records, {args.workers} worker(s), batch {args.batch}, PostgreSQL + Redis")
+    print(f"  PostgreSQL: {server_settings()}")
     report(first, n)
     print(f"  plain batched upsert: {base:7.1f} s  {n / base:9,.0f} records/s")
     print(f"  Junction / plain: {base / first['elapsed']:.2f}x the plain loader's rate")

@@ -36,6 +36,15 @@ def dumps(rows) -> str:
         return json.dumps(rows, cls=DjangoJSONEncoder)
 
 
+def loads(text: str):
+    """``json.loads(text)``, faster: a JSON column read as text (orjson refuses ``NaN`` and integers
+    beyond 64 bits, which the standard library reads)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 @contextmanager
 def cursor():
     """A cursor for statements that carry such a document. On PostgreSQL it sends parameters apart

@@ -88,3 +88,21 @@ def test_the_cursor_sends_the_document_apart_from_the_statement_and_django_still
     assert len(queries) == 1  # in Django's query log, as any statement
     with pytest.raises(DataError), rowsjson.cursor() as cursor:  # Django's error, not psycopg's
         cursor.execute(sql, ["not json"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps(json.loads(json.dumps(ROWS, cls=DjangoJSONEncoder))),
+        '{"a": 1, "b": [1.5, -0.0, 1e16, null, true], "c": "Zo\\u00eb \\ud83d\\udce6"}',
+        '{"big": 1180591620717411303424, "nan": NaN, "inf": -Infinity}',  # only the standard library reads these
+    ],
+)
+def test_loads_reads_what_the_standard_library_reads(text):
+    assert rowsjson.loads(text) == json.loads(text)
+    assert type(rowsjson.loads(text)) is type(json.loads(text))
+
+
+def test_loads_refuses_what_is_not_json():
+    with pytest.raises(ValueError):
+        rowsjson.loads("{not json")

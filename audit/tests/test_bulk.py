@@ -135,7 +135,9 @@ def test_entries_name_their_object_type_and_actor_without_a_query(personas):
 
 def test_models_auditlog_does_not_track_and_a_disabled_trail_get_no_entries():
     anna = bulk_insert([golden()])[0]
-    keys = bulk_insert([BlockingKey(golden=anna, key="n:A500|m")])  # derived data, excluded in settings
+    keys = bulk_insert(
+        [BlockingKey(golden=anna, entity="customer", key="n:A500|m")]
+    )  # derived data, excluded in settings
 
     assert log_bulk_create(keys) == []
     with disable_auditlog():
@@ -186,8 +188,8 @@ def test_plain_rows_of_an_untracked_model_are_inserted_and_a_tracked_model_is_re
     first, second = bulk_insert([golden(), golden("Ben")])
 
     rows = [
-        {"golden_id": first.pk, "key": "n:A|b", "rank": b"a b"},
-        {"golden_id": second.pk, "key": "e:x", "rank": b""},
+        {"golden_id": first.pk, "entity": "customer", "key": "n:A|b", "rank": b"a b"},
+        {"golden_id": second.pk, "entity": "customer", "key": "e:x", "rank": b""},
     ]
     bulk_insert_rows(BlockingKey, rows)
 
@@ -205,7 +207,9 @@ def test_rows_sent_in_a_pipeline_are_written_and_returned_ids_are_in_order():
     with transaction.atomic(), pipelined():
         assert connection.connection.pgconn.pipeline_status == psycopg.pq.PipelineStatus.ON
         goldens = bulk_insert([golden(f"Person {n}") for n in range(3)])  # RETURNING: waits
-        bulk_insert_rows(BlockingKey, [{"golden_id": g.pk, "key": f"k{g.pk}", "rank": b""} for g in goldens])  # no wait
+        bulk_insert_rows(
+            BlockingKey, [{"golden_id": g.pk, "entity": "customer", "key": f"k{g.pk}", "rank": b""} for g in goldens]
+        )  # no wait
         (entry,) = log_bulk_create(goldens[:1])
     assert [g.display_name for g in GoldenRecord.objects.order_by("pk")] == ["Person 0", "Person 1", "Person 2"]
     assert [g.pk for g in goldens] == list(GoldenRecord.objects.order_by("pk").values_list("pk", flat=True))
@@ -218,7 +222,9 @@ def test_a_statement_failing_in_a_pipeline_raises_djangos_error_and_writes_nothi
     stored.save()
     with pytest.raises(IntegrityError), transaction.atomic(), pipelined():
         bulk_insert([golden("Not kept")])
-        bulk_insert_rows(BlockingKey, [{"golden_id": stored.pk, "key": "same"}] * 2)  # unique (golden, key)
+        bulk_insert_rows(
+            BlockingKey, [{"golden_id": stored.pk, "entity": "customer", "key": "same"}] * 2
+        )  # unique (golden, key)
         # nothing reads a result after it: the error is found when the block ends
     assert not BlockingKey.objects.exists()
     assert not GoldenRecord.objects.filter(display_name="Not kept").exists()

@@ -59,18 +59,21 @@ class BlockingKey(models.Model):
     ``rank`` is the golden record's place inside the key's block (its name, say):
     a new record meets the holders nearest it there, a few on each side, not a
     whole block of every "Smith, J." (``matching.sort_positions``).
+    Only active golden records hold keys (a merge removes the absorbed record's), each under its
+    entity, so a block's index walk needs no look at the golden records themselves.
     Derived data, rebuilt from the golden values; not audited."""
 
     # No index of its own: the unique (golden, key) serves lookups by golden record (one index
     # less to write for each of the ~10 keys of every record).
     golden = models.ForeignKey(GoldenRecord, on_delete=models.CASCADE, related_name="blocking_keys", db_index=False)
+    entity = models.CharField(max_length=20, choices=Entity.choices)  # the golden record's: entities share key texts
     key = models.CharField(max_length=200)
     rank = models.BinaryField(default=b"")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["golden", "key"], name="blocking_key_unique")]
         # A block read from a record's place outwards, in either direction (and by key alone).
-        indexes = [models.Index(fields=["key", "rank", "golden"], name="blocking_key_window")]
+        indexes = [models.Index(fields=["entity", "key", "rank", "golden"], name="blocking_key_window")]
 
     def __str__(self):
         return self.key

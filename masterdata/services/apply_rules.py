@@ -190,4 +190,4 @@ def write(entity: str, changed: list[tuple[GoldenRecord, GoldenRecord]], *, acto
     values = [golden.values for golden in goldens]
     pks = [golden.pk for golden in goldens]
     keys, ranks = blocking_keys_many(entity, values), matching.sort_positions(entity, values)
-    replace_keys(dict(zip(pks, keys, strict=True)), dict(zip(pks, ranks, strict=True)), stored=pks)
+    replace_keys(entity, dict(zip(pks, keys, strict=True)), dict(zip(pks, ranks, strict=True)), stored=pks)

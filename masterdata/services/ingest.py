@@ -31,28 +31,33 @@ def payload_hash(payload: dict) -> str:
 
 
 def index_golden(golden: GoldenRecord) -> None:
-    """Rebuild the blocking keys of ``golden`` from its current values, at its current place in their blocks."""
+    """Rebuild the blocking keys of ``golden`` from its current values, at its current place in their
+    blocks (none for a record merged away: only active records are found)."""
+    held = BlockingKey.objects.filter(golden=golden)
+    if not golden.is_active:
+        held.delete()
+        return
     keys = matching.blocking_keys(golden.entity, golden.values)
     (rank,) = matching.sort_positions(golden.entity, [golden.values])
-    BlockingKey.objects.filter(golden=golden).exclude(key__in=keys).delete()
-    BlockingKey.objects.filter(golden=golden).exclude(rank=rank).update(rank=rank)
-    existing = set(BlockingKey.objects.filter(golden=golden).values_list("key", flat=True))
-    BlockingKey.objects.bulk_create([BlockingKey(golden=golden, key=k, rank=rank) for k in keys - existing])
+    held.exclude(key__in=keys).delete()
+    held.exclude(rank=rank).update(rank=rank)
+    existing = set(held.values_list("key", flat=True))
+    BlockingKey.objects.bulk_create(
+        [BlockingKey(golden=golden, entity=golden.entity, key=k, rank=rank) for k in keys - existing]
+    )
 
 
 def window_sql(side: str, key: str = "%s", rank: str = "%s", limit: str = "%s") -> str:
     """The statement reading one side of a block from a record's place outwards (``before``: at
-    or before it, newest first among equals; ``after``), nearest first, up to a limit; ``key``,
-    ``rank`` and ``limit`` are placeholders or a query's columns, then a golden record id to leave
-    out and the entity are parameters. Whether a holder is active is a subquery per row read, not
-    a join: on tables without statistics yet (a first load) PostgreSQL would otherwise plan a scan
-    of every golden record for each lookup."""
+    or before it, newest first among equals; ``after``), nearest first, up to a limit; the entity
+    is its first parameter, ``key``, ``rank`` and ``limit`` are placeholders or a query's columns,
+    and a golden record id to leave out is a parameter after ``rank``. An index walk that never
+    looks at the golden records: keys carry their entity, and only active records hold any."""
     op, order = {"before": ("<=", "DESC"), "after": (">", "ASC")}[side]
-    table, goldens = BlockingKey._meta.db_table, GoldenRecord._meta.db_table
     return (
-        f"SELECT b.rank, b.golden_id FROM {table} b WHERE b.key = {key} AND b.rank {op} {rank}"  # noqa: S608 - fixed names
-        f" AND b.golden_id <> %s AND (SELECT g.entity = %s AND g.merged_into_id IS NULL FROM {goldens} g"
-        f" WHERE g.id = b.golden_id) ORDER BY b.rank {order}, b.golden_id {order} LIMIT {limit}"
+        f"SELECT b.rank, b.golden_id FROM {BlockingKey._meta.db_table} b"  # noqa: S608 - fixed names
+        f" WHERE b.entity = %s AND b.key = {key} AND b.rank {op} {rank} AND b.golden_id <> %s"
+        f" ORDER BY b.rank {order}, b.golden_id {order} LIMIT {limit}"
     )
 
 
@@ -61,7 +66,7 @@ def window(entity: str, key: str, rank: bytes, exclude_id: int | None = None, li
     ``limit`` (by default the key's window) at or before it and as many after it, as
     ``(rank, golden id)`` lists, nearest first. Index walks, however big the block."""
     exclude = -1 if exclude_id is None else exclude_id
-    params = [key, rank, exclude, entity, limit or matching.key_window(entity, key)]
+    params = [entity, key, rank, exclude, limit or matching.key_window(entity, key)]
     with connection.cursor() as cursor:
         cursor.execute(window_sql("before"), params)
         before = [(bytes(r), golden_id) for r, golden_id in cursor.fetchall()]

@@ -10,6 +10,8 @@ import copy
 from bisect import bisect_right
 
 from django.db import connection
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from audit.bulk import reserve_ids
 from config import rowsjson
@@ -116,8 +118,11 @@ class Page:
     def _load_values(self, keys) -> None:
         """Only the values of stored golden records that are candidates: most are scored, never changed."""
         missing = [key for key in keys if key not in self._value_ids and key < NEW_KEY]
-        for pk, values in GoldenRecord.objects.filter(any_of("pk", missing)).values_list("pk", "values"):
-            self._value_ids[pk] = self.table.id(values)
+        # Thousands of rows a page: read as text and decoded by orjson (Django's JSONField decodes
+        # with the standard library), in no order (the model's ordering sorts them by name).
+        rows = GoldenRecord.objects.filter(any_of("pk", missing)).order_by()
+        for pk, text in rows.values_list("pk", Cast("values", TextField())):
+            self._value_ids[pk] = self.table.id(rowsjson.loads(text))
 
     def _load_members(self, keys) -> None:
         """The source records of stored golden records (the page's own instances where loaded)."""
@@ -169,9 +174,8 @@ class Page:
     def _read_blocks(self, keys: list[str]) -> dict[str, list[tuple[bytes, int]]]:
         """Every key's whole block, in order."""
         blocks: dict[str, list[tuple[bytes, int]]] = {key: [] for key in keys}
-        holders = BlockingKey.objects.filter(
-            any_of("key", keys), golden__entity=self.entity, golden__merged_into__isnull=True
-        ).values_list("key", "rank", "golden_id")
+        holders = BlockingKey.objects.filter(any_of("key", keys), entity=self.entity)
+        holders = holders.values_list("key", "rank", "golden_id")
         for key, rank, golden in holders:
             blocks[key].append((bytes(rank), golden))
         for block in blocks.values():
@@ -190,7 +194,7 @@ class Page:
         keys, ranks, limits = zip(*requests, strict=True)
         found: list[tuple[list, list]] = [([], []) for _ in requests]
         with rowsjson.cursor() as cursor:
-            cursor.execute(sql, [list(keys), list(ranks), list(limits), -1, self.entity, -1, self.entity])
+            cursor.execute(sql, [list(keys), list(ranks), list(limits), self.entity, -1, self.entity, -1])
             for n, after, rank, golden in cursor.fetchall():
                 found[n - 1][after].append((rank, golden))
         for (key, rank, lim), (before, after) in zip(requests, found, strict=True):

@@ -65,17 +65,18 @@ def _write_keys(page) -> None:
     stored = [key for key in page.golden_keys if key < NEW_KEY]  # golden records created here have none yet
     pks = {key: page.goldens[key].pk for key in page.golden_keys}
     replace_keys(
+        page.entity,
         {pks[key]: values for key, values in page.golden_keys.items()},
         {pks[key]: page.rank_of(key) for key in page.golden_keys},
         stored=stored,
     )
 
 
-def replace_keys(keys: dict[int, set[str]], ranks: dict[int, bytes], *, stored) -> None:
-    """Give each golden record id of ``keys`` exactly its blocking keys, at its place ``ranks[id]``
-    in their blocks; ``stored``: the ids that may have some already."""
+def replace_keys(entity: str, keys: dict[int, set[str]], ranks: dict[int, bytes], *, stored) -> None:
+    """Give each golden record id of ``keys`` (active records of ``entity``) exactly its blocking
+    keys, at its place ``ranks[id]`` in their blocks; ``stored``: the ids that may have some already."""
     rows = [
-        {"golden_id": golden_id, "key": value, "rank": ranks[golden_id]}
+        {"golden_id": golden_id, "entity": entity, "key": value, "rank": ranks[golden_id]}
         for golden_id, values in keys.items()
         for value in sorted(values)
     ]
@@ -92,13 +93,13 @@ def _replace_changed_keys(rows: list[dict], stored) -> None:
     deleted, only the ones it gained inserted and only those whose place moved (a new name) updated
     (all deleted and inserted again was a fifth of PostgreSQL's time in a master-data run, with a
     foreign-key check per row)."""
-    table, shape = BlockingKey._meta.db_table, "golden_id bigint, key text, rank text"
+    table, shape = BlockingKey._meta.db_table, "golden_id bigint, entity text, key text, rank text"
     sql = (
-        "WITH wanted AS (SELECT golden_id, key, decode(rank, 'hex') AS rank"  # noqa: S608 - fixed names
+        "WITH wanted AS (SELECT golden_id, entity, key, decode(rank, 'hex') AS rank"  # noqa: S608 - fixed names
         f" FROM jsonb_to_recordset(%s::jsonb) AS r({shape})),"
         f" lost AS (DELETE FROM {table} b WHERE b.golden_id = ANY(%s::bigint[]) AND NOT EXISTS"
         " (SELECT FROM wanted w WHERE w.golden_id = b.golden_id AND w.key = b.key))"
-        f" INSERT INTO {table} AS b (golden_id, key, rank) SELECT golden_id, key, rank FROM wanted"
+        f" INSERT INTO {table} AS b (golden_id, entity, key, rank) SELECT golden_id, entity, key, rank FROM wanted"
         " ON CONFLICT ON CONSTRAINT blocking_key_unique DO UPDATE SET rank = EXCLUDED.rank"
         " WHERE b.rank IS DISTINCT FROM EXCLUDED.rank"
     )

@@ -13,7 +13,7 @@ from django.db import transaction
 from integrations.tests.factories import SystemFactory
 from masterdata import cleansing, matching
 from masterdata.models import BlockingKey, GoldenRecord, SourceRecord
-from masterdata.services.ingest import candidates_for, ingest, window
+from masterdata.services.ingest import candidates_for, index_golden, ingest, window
 from masterdata.services.ingest_batch import Decider, ingest_many
 from masterdata.services.ingest_page import MARGIN, Page
 from masterdata.tests.test_ingest_batch import forget_master_data, one_by_one, snapshot
@@ -59,6 +59,7 @@ def test_a_window_reads_outwards_from_the_place_and_skips_merged_away_records():
     goldens = stored_smiths(SystemFactory(name="CRM"))
     (rank,) = matching.sort_positions("customer", [cleansing.cleanse("customer", smith("Jii")).values])
     GoldenRecord.objects.filter(pk=goldens["Jie"]).update(merged_into=goldens["Jaa"])
+    index_golden(GoldenRecord.objects.get(pk=goldens["Jie"]))  # as ``merge`` does: no keys for it
 
     before, after = window("customer", "n:S530|j", rank, limit=3)
 
@@ -131,3 +132,19 @@ def test_the_migration_gives_keys_stored_before_ranks_their_place():
 
     held = {(g, bytes(rank)) for g, rank in BlockingKey.objects.values_list("golden_id", "rank")}
     assert held == {(goldens[first], f"smith {first.lower()} ".encode()) for first in NAMES[:3]}
+
+
+def test_another_entitys_record_holding_the_same_key_is_never_a_candidate():
+    """Entities share key texts (an email, a tax id): a supplier with a customer's email and name
+    is in another block, one by one and in pages."""
+    crm, shop = SystemFactory(name="CRM"), SystemFactory(name="Shop")
+    anna = {"first_name": "Anna", "last_name": "Smith", "email": "anna@example.org", "tax_id": "DE123456789"}
+    supplier = ingest(crm, "supplier", "V-1", {"name": "Anna Smith", **anna}).golden
+    values = cleansing.cleanse("customer", anna).values
+    shared = matching.blocking_keys("customer", values) & set(supplier.blocking_keys.values_list("key", flat=True))
+    assert shared  # the same key texts are stored, under the supplier
+
+    assert candidates_for("customer", values) == []
+    (outcome,) = ingest_many(shop, "customer", [("C-1", anna)])
+    assert outcome.golden.entity == "customer" and outcome.golden.pk != supplier.pk and not outcome.candidates
+    assert set(BlockingKey.objects.filter(golden=outcome.golden).values_list("entity", flat=True)) == {"customer"}

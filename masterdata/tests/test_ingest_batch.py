@@ -329,20 +329,20 @@ def test_replace_keys_gives_each_golden_record_exactly_its_keys():
 
     changed, emptied, fresh = (GoldenRecordFactory() for _ in range(3))
     for golden, keys in ((changed, ["a", "b", "c"]), (emptied, ["x"])):
-        BlockingKey.objects.bulk_create(BlockingKey(golden=golden, key=key) for key in keys)
+        BlockingKey.objects.bulk_create(BlockingKey(golden=golden, entity="customer", key=key) for key in keys)
     kept = dict(BlockingKey.objects.filter(golden=changed, key__in=["b", "c"]).values_list("key", "pk"))
 
     keys = {changed.pk: {"b", "c", "d"}, emptied.pk: set(), fresh.pk: {"a", "n"}}
     ranks = {changed.pk: b"moved", emptied.pk: b"", fresh.pk: "n\u00e9e".encode()}
-    replace_keys(keys, ranks, stored=[changed.pk, emptied.pk])
+    replace_keys("customer", keys, ranks, stored=[changed.pk, emptied.pk])
 
-    held = {(g, key, bytes(rank)) for g, key, rank in BlockingKey.objects.values_list("golden_id", "key", "rank")}
-    assert held == {
-        (changed.pk, "b", b"moved"),  # kept keys move with their golden record
-        (changed.pk, "c", b"moved"),
-        (changed.pk, "d", b"moved"),
-        (fresh.pk, "a", "n\u00e9e".encode()),
-        (fresh.pk, "n", "n\u00e9e".encode()),
+    rows = BlockingKey.objects.values_list("golden_id", "entity", "key", "rank")
+    assert {(g, entity, key, bytes(rank)) for g, entity, key, rank in rows} == {
+        (changed.pk, "customer", "b", b"moved"),  # kept keys move with their golden record
+        (changed.pk, "customer", "c", b"moved"),
+        (changed.pk, "customer", "d", b"moved"),
+        (fresh.pk, "customer", "a", "n\u00e9e".encode()),
+        (fresh.pk, "customer", "n", "n\u00e9e".encode()),
     }
     if connection.vendor == "postgresql":  # only the lost key deleted, only the gained one inserted
         assert dict(BlockingKey.objects.filter(golden=changed, key__in=["b", "c"]).values_list("key", "pk")) == kept
