@@ -7,7 +7,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 from auditlog.cid import correlation_id
-from auditlog.context import disable_auditlog, set_actor
+from auditlog.context import disable_auditlog
 from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from django.db import IntegrityError, connection, transaction
@@ -23,6 +23,7 @@ from audit.bulk import (
     pipelined,
     reserve_ids,
 )
+from audit.context import acting_as
 from integrations.models import System
 from integrations.tests.factories import SystemFactory
 from masterdata.models import BlockingKey, GoldenRecord, SourceRecord
@@ -101,12 +102,12 @@ def test_actor_and_correlation_id_come_from_the_context_or_the_caller(personas):
 
     def as_a_request():
         correlation_id.set("req-7")
-        with set_actor(engineer, remote_addr="10.0.0.9"):
+        with acting_as(engineer, remote_addr="10.0.0.9"):
             (from_context,) = log_bulk_create(rows[:1])
         (from_caller,) = log_bulk_create(rows[1:], actor=steward, cid="run-3")
         return from_context, from_caller
 
-    # In a context of its own: auditlog's set_actor leaves its context variable set afterwards.
+    # In a context of its own (the correlation id is set without a token).
     from_context, from_caller = contextvars.copy_context().run(as_a_request)
 
     from_context.refresh_from_db()

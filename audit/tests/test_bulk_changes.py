@@ -1,11 +1,11 @@
 """Writes auditlog's signals miss: QuerySet.update through audited_update; QuerySet.delete is seen anyway."""
 
 import pytest
-from auditlog.context import set_actor
 from auditlog.models import LogEntry
 
 from audit import chain
 from audit.bulk_changes import audited_update
+from audit.context import acting_as
 from audit.verify import verify
 from integrations.models import System
 from integrations.tests.factories import SystemFactory
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_audited_update_writes_one_entry_per_changed_row_with_before_and_after(personas):
     erp, crm = SystemFactory(name="ERP", notes="a"), SystemFactory(name="CRM", notes="b")
-    with set_actor(personas["admin"], remote_addr="10.9.8.7"):
+    with acting_as(personas["admin"], remote_addr="10.9.8.7"):
         updated = audited_update(System.objects.filter(pk__in=[erp.pk, crm.pk]), notes="decommissioned")
     assert updated == 2
     assert set(System.objects.values_list("notes", flat=True)) == {"decommissioned"}

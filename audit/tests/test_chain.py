@@ -96,9 +96,9 @@ def test_changed_entry_is_found_with_its_seal(sealed_trail):
 
 
 def entries_by(user):
-    from auditlog.context import set_actor
+    from audit.context import acting_as
 
-    with set_actor(user):
+    with acting_as(user):
         system = SystemFactory(name="Made by a leaver")
         system.name = "Renamed by a leaver"
         system.save()

@@ -2,13 +2,13 @@
 
 import pytest
 from auditlog.cid import correlation_id
-from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.urls import reverse
 
 from audit import correlation
+from audit.context import acting_as
 from audit.models import AuditSeal
 from conftest import wait_for
 from integrations.models import System
@@ -52,11 +52,28 @@ class FakeTask:
 
 
 @pytest.mark.django_db
+def test_an_actor_is_forgotten_when_its_block_ends(personas):
+    """auditlog's own set_actor leaves its context set: a message published after the block (in a
+    command, or the next test in this thread) named that person, and a worker wrote their name on
+    changes made for someone else."""
+    with acting_as(personas["steward"]):
+        with acting_as(personas["admin"], remote_addr="10.0.0.1"):
+            assert correlation.current()["actor_id"] == personas["admin"].pk
+        assert correlation.current()["actor_id"] == personas["steward"].pk  # the outer block's again
+        SystemFactory(name="Made by the steward")
+    headers = {}
+    correlation.on_publish(headers=headers)
+    assert headers.get(correlation.HEADER, {}).get("actor_id") is None
+    system = SystemFactory(name="Made by nobody in particular")
+    assert LogEntry.objects.get_for_object(system).get().actor is None
+
+
+@pytest.mark.django_db
 def test_publish_stamps_the_message_and_the_worker_side_restores_it(personas):
     headers = {}
     token = correlation_id.set("req-cid-1")
     try:
-        with set_actor(personas["steward"], remote_addr="10.1.2.3"):
+        with acting_as(personas["steward"], remote_addr="10.1.2.3"):
             correlation.on_publish(headers=headers)
     finally:
         correlation_id.reset(token)

@@ -5,12 +5,12 @@ import io
 import json
 
 import pytest
-from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from audit.choices import AuditEvent
+from audit.context import acting_as
 from audit.events import record_event
 from audit.export import safe_cell
 from integrations.models import System
@@ -34,7 +34,7 @@ def csv_rows(response) -> list[dict]:
 
 @pytest.fixture
 def trail(personas):
-    with set_actor(personas["engineer"], remote_addr="10.0.0.7"):
+    with acting_as(personas["engineer"], remote_addr="10.0.0.7"):
         erp = SystemFactory(name="ERP")
         shop = SystemFactory(name='=HYPERLINK("http://evil.example","click")')
     record_event("login.failed", repr_="mallory", username="mallory")

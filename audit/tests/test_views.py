@@ -4,12 +4,12 @@ import datetime as dt
 import re
 
 import pytest
-from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from audit.changes import FieldChange
+from audit.context import acting_as
 from integrations.models import System
 from integrations.tests.factories import SystemFactory
 
@@ -39,14 +39,14 @@ def entry_for(obj, action):
 
 @pytest.fixture
 def system_created_by_engineer(personas):
-    with set_actor(personas["engineer"], remote_addr="10.0.0.7"):
+    with acting_as(personas["engineer"], remote_addr="10.0.0.7"):
         return SystemFactory(name="Tryton ERP")
 
 
 @pytest.fixture
 def system_renamed_by_steward(personas, system_created_by_engineer):
     system = system_created_by_engineer
-    with set_actor(personas["steward"], remote_addr="10.0.0.8"):
+    with acting_as(personas["steward"], remote_addr="10.0.0.8"):
         system.name = "Tryton ERP (prod)"
         system.save()
     return system
@@ -265,7 +265,7 @@ def test_list_is_newest_first_and_paginated(client_for, personas, settings):
 
 def test_list_query_count_does_not_grow_with_entries(client_for, personas, django_assert_max_num_queries, settings):
     client = client_for(personas["auditor"])
-    with set_actor(personas["engineer"], remote_addr="10.0.0.7"):
+    with acting_as(personas["engineer"], remote_addr="10.0.0.7"):
         SystemFactory.create_batch(30)
     assert LogEntry.objects.count() >= 30
     client.get(LIST)  # warm the session and permission caches like any later page view

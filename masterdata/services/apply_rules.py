@@ -17,7 +17,6 @@ batch; two tasks of one application, if ever, share the work batch by batch.
 import copy
 import time
 
-from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -26,6 +25,7 @@ from django.utils import timezone
 
 from audit.bulk import bulk_update, log_bulk_update
 from audit.bulk_changes import audited_update
+from audit.context import acting_as
 from masterdata import matching
 from masterdata.choices import JobStatus
 from masterdata.entities import Entity
@@ -121,7 +121,7 @@ def run(application_id: int, *, slice_seconds: float | None = None) -> bool:
     (False: the caller queues the rest, so no task outlives its time limit)."""
     application = RuleApplication.objects.select_related("requested_by").get(pk=application_id)
     deadline = time.monotonic() + slice_seconds if slice_seconds else None
-    with set_actor(application.requested_by):
+    with acting_as(application.requested_by):
         while apply_batch(application_id):
             if deadline is not None and time.monotonic() > deadline:
                 return False

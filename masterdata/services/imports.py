@@ -3,13 +3,13 @@
 import csv
 import io
 
-from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from audit.bulk_changes import audited_update
+from audit.context import acting_as
 from masterdata.choices import IngestResult, JobStatus
 from masterdata.entities import SCHEMAS
 from masterdata.models import ImportJob
@@ -94,7 +94,7 @@ def run_import(job: ImportJob) -> ImportJob:
             processed=sum(counts.values()), counts=counts, progressed=timezone.now()
         )
 
-    with set_actor(job.created_by):
+    with acting_as(job.created_by):
         reader = csv.DictReader(io.StringIO(job.content))
         reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
         for number, row in enumerate(reader, start=2):  # line 1 is the header

@@ -9,12 +9,12 @@ import io
 import re
 
 import pytest
-from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from playwright.sync_api import expect
 
 from audit import chain
 from audit.choices import AuditEvent
+from audit.context import acting_as
 from audit.verify import verify
 from integrations.tests.factories import SystemFactory
 from tests.browser.conftest import login, screenshot
@@ -23,10 +23,10 @@ pytestmark = pytest.mark.browser
 
 
 def test_auditor_filters_the_trail_opens_an_entry_and_exports_csv(page, live_server, personas, console_errors):
-    with set_actor(personas["engineer"], remote_addr="10.0.0.7"):
+    with acting_as(personas["engineer"], remote_addr="10.0.0.7"):
         SystemFactory(name="Tryton ERP")
         SystemFactory(name="=cmd|' /C calc'!A0")  # what a formula-injection attempt looks like
-    with set_actor(personas["steward"], remote_addr="10.0.0.8"):
+    with acting_as(personas["steward"], remote_addr="10.0.0.8"):
         SystemFactory(name="Steward's CRM")
     chain.seal_pending()
     verify()

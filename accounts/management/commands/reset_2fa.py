@@ -1,10 +1,10 @@
 """Reset a person's two-factor authentication (lost phone and recovery codes)."""
 
-from auditlog.context import set_actor
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import two_factor
+from audit.context import acting_as
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")
-        with set_actor(None):  # an operator at a shell: no person to name as the actor
+        with acting_as(None):  # an operator at a shell: no person to name as the actor
             had = two_factor.reset(user)
         if had:
             self.stdout.write(f"Two-factor authentication of {username} is reset.")

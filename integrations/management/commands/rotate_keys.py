@@ -1,9 +1,9 @@
 """Re-encrypt every secret stored under JUNCTION_ENCRYPTION_KEYS with the newest key."""
 
-from auditlog.context import set_actor
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from audit.context import acting_as
 from audit.events import record_event
 from integrations import crypto
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
                     # update(), not save(): the secret did not change, only its encryption.
                     model.objects.filter(pk=pk).update(**{field: crypto.rotate(token)})
                     rotated += 1
-            with set_actor(None):  # run by an operator on the server, not by a signed-in person
+            with acting_as(None):  # run by an operator on the server, not by a signed-in person
                 record_event("encryption_keys.rotated", repr_="JUNCTION_ENCRYPTION_KEYS", secrets=rotated)
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {rotated} secret(s) under the newest key."))
 
