@@ -20,10 +20,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.lookups import any_of
+from config.statistics import refresh_grown
 from integrations.adapters.base import OutRecord, SourceRecord, WriteResult
 from integrations.adapters.errors import AdapterError, DestinationRefused, PermanentError, TransientError
 from integrations.choices import Action, CircuitState, OutcomeStatus, RunStatus, Stage
 from integrations.models import Connector, Delivery, Flow, RecordOutcome, Run, System
+from masterdata.models import BlockingKey, GoldenRecord
+from masterdata.models import SourceRecord as MasterSourceRecord
 from masterdata.services.ingest import payload_hash  # one digest of a payload, for outcomes and source records
 
 from . import mapping, outbox
@@ -485,6 +488,11 @@ def take_extraction(run_id: int) -> Run | None:
     return run
 
 
+# The tables a run grows page by page, whose statistics must follow (config.statistics): a first
+# load starts them empty, and lookups planned for an empty table walk a full one.
+GROWN_BY_RUNS = [RecordOutcome, Delivery, MasterSourceRecord, GoldenRecord, BlockingKey]
+
+
 def extract(run: Run, slice_seconds: float | None = None) -> bool:
     """Read the source from where this run got to, staging page by page; then mark it extracted.
 
@@ -509,6 +517,7 @@ def extract(run: Run, slice_seconds: float | None = None) -> bool:
                 if live:
                     adapter.committed(flow.entity, page.watermark)
                 start_loading(run)
+                refresh_grown(GROWN_BY_RUNS)
                 if deadline is not None and page.watermark is not None and time.monotonic() > deadline:
                     return _end_slice(run)
     Run.objects.filter(pk=run.pk).update(extracted=True, lease_until=None, error="")
@@ -553,6 +562,7 @@ def extract_inbound(run: Run, stager: Stager, deadline: float | None = None) -> 
             stager.stage(records, None)
             InboundEvent.objects.filter(pk__in=[e.pk for e in events]).update(run=run)
         start_loading(run)
+        refresh_grown(GROWN_BY_RUNS)
         if deadline is not None and time.monotonic() > deadline:
             return False
 
