@@ -176,24 +176,30 @@ def _unknown(rows: list[dict], now: datetime) -> tuple[list[dict], int]:
 # --- claiming --------------------------------------------------------------------------------
 
 
+# One status at a time, so the index on (run, status, id) hands rows over in id order and the
+# LIMIT stops the scan; "status IN (pending, retrying)" would read and sort every waiting row of
+# the run on each claim, which grows with the backlog. The status is a range of one value, and
+# ordered by: an order only that index gives. With "status = %s ORDER BY id" the primary key
+# gives the same order, and once statistics say most of a run's rows wait (taken during a first
+# load), PostgreSQL walks the primary key from the run's oldest, long delivered rows: 70 ms
+# instead of 1 for each claim of a 100,000-row run.
+CLAIM_SQL = (
+    f"UPDATE {OUTCOME} o SET lease_until = %s, attempts = o.attempts + 1"  # noqa: S608 - fixed names
+    f" FROM (SELECT id FROM {OUTCOME} WHERE run_id = %s AND status >= %s AND status <= %s AND target_id = %s"
+    "  AND (next_attempt_at IS NULL OR next_attempt_at <= %s) AND (lease_until IS NULL OR lease_until < %s)"
+    "  ORDER BY status, id LIMIT %s FOR UPDATE SKIP LOCKED) due"
+    " WHERE o.id = due.id RETURNING o.id, o.idempotency_key, o.subject, o.mapped, o.attempts"
+)
+
+
 def claim(run_id: int, target_id: int, limit: int, now: datetime, lease_until: datetime) -> list[Claimed]:
     """Lease up to ``limit`` due rows of one run and target, oldest first, skipping rows another worker holds."""
     if not _fast():
         return _claim_orm(run_id, target_id, limit, now, lease_until)
-    # One status at a time, so the index on (run, status, id) hands rows over in id order and
-    # the LIMIT stops the scan; "status IN (pending, retrying)" would read and sort every waiting
-    # row of the run on each claim, which grows with the backlog. Due retries go first.
-    sql = (
-        f"UPDATE {OUTCOME} o SET lease_until = %s, attempts = o.attempts + 1"  # noqa: S608 - fixed names
-        f" FROM (SELECT id FROM {OUTCOME} WHERE run_id = %s AND status = %s AND target_id = %s"
-        "  AND (next_attempt_at IS NULL OR next_attempt_at <= %s) AND (lease_until IS NULL OR lease_until < %s)"
-        "  ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) due"
-        " WHERE o.id = due.id RETURNING o.id, o.idempotency_key, o.subject, o.mapped, o.attempts"
-    )
-    rows: list[tuple] = []
+    rows: list[tuple] = []  # due retries first
     with transaction.atomic(), connection.cursor() as cursor:
         for status in (OutcomeStatus.RETRYING, OutcomeStatus.PENDING):
-            cursor.execute(sql, [lease_until, run_id, status, target_id, now, now, limit - len(rows)])
+            cursor.execute(CLAIM_SQL, [lease_until, run_id, status, status, target_id, now, now, limit - len(rows)])
             rows.extend(cursor.fetchall())
             if len(rows) >= limit:
                 break
