@@ -25,8 +25,7 @@ from integrations.adapters.base import OutRecord, SourceRecord, WriteResult
 from integrations.adapters.errors import AdapterError, DestinationRefused, PermanentError, TransientError
 from integrations.choices import Action, CircuitState, OutcomeStatus, RunStatus, Stage
 from integrations.models import Connector, Delivery, Flow, RecordOutcome, Run, System
-from masterdata.models import BlockingKey, GoldenRecord
-from masterdata.models import SourceRecord as MasterSourceRecord
+from masterdata.services import ingest_batch
 from masterdata.services.ingest import payload_hash  # one digest of a payload, for outcomes and source records
 
 from . import mapping, outbox
@@ -137,13 +136,11 @@ class Stager:
         if not self.flow.carries_master_data:
             system_id = self.flow.source.system_id
             return [(dict(r.payload), f"{system_id}:{r.external_id}") for r in records]
-        from masterdata.services.ingest_batch import ingest_many  # the master-data step of every master-data flow
-
         wanted = [r for r in records if _problem(r) is None]
         results: dict[int, tuple[dict | str, str]] = {}
         try:
             with transaction.atomic():
-                outcomes = ingest_many(
+                outcomes = ingest_batch.ingest_many(  # the master-data step of every master-data flow
                     self.flow.source.system,
                     self.flow.entity,
                     [(r.external_id, r.payload) for r in wanted],
@@ -490,7 +487,7 @@ def take_extraction(run_id: int) -> Run | None:
 
 # The tables a run grows page by page, whose statistics must follow (config.statistics): a first
 # load starts them empty, and lookups planned for an empty table walk a full one.
-GROWN_BY_RUNS = [RecordOutcome, Delivery, MasterSourceRecord, GoldenRecord, BlockingKey]
+GROWN_BY_RUNS = [RecordOutcome, Delivery, *ingest_batch.GROWN]
 
 
 def extract(run: Run, slice_seconds: float | None = None) -> bool:

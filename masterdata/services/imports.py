@@ -10,12 +10,13 @@ from django.utils import timezone
 
 from audit.bulk_changes import audited_update
 from audit.context import acting_as
+from config.statistics import refresh_grown
 from masterdata.choices import IngestResult, JobStatus
 from masterdata.entities import SCHEMAS
 from masterdata.models import ImportJob
 
 from .background import stalled_before
-from .ingest_batch import ingest_many
+from .ingest_batch import GROWN, ingest_many
 
 ID_COLUMN = "id"
 PAGE = 200  # rows ingested together (one transaction, a few queries); progress is written after each
@@ -93,6 +94,7 @@ def run_import(job: ImportJob) -> ImportJob:
         ImportJob.objects.filter(pk=job.pk).update(
             processed=sum(counts.values()), counts=counts, progressed=timezone.now()
         )
+        refresh_grown(GROWN)
 
     with acting_as(job.created_by):
         reader = csv.DictReader(io.StringIO(job.content))

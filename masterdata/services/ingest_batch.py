@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from masterdata import matching
 from masterdata.choices import IngestResult, SourceStatus
-from masterdata.models import DuplicateCandidate, SourceRecord
+from masterdata.models import BlockingKey, DuplicateCandidate, GoldenRecord, SourceRecord
 
 from .ingest import IngestOutcome, best_candidates, change_dict
 from .ingest_page import Page
@@ -36,6 +36,9 @@ from .locks import lock_entity
 from .survivorship import recompute
 
 LOOKAHEAD = 64  # records whose pairs an unforeseen scoring pass also scores
+# The tables pages of records grow, whose planner statistics a long load keeps up with
+# (``config.statistics.refresh_grown`` between pages: a first load starts them empty).
+GROWN = (SourceRecord, GoldenRecord, BlockingKey)
 
 
 @transaction.atomic
