@@ -15,7 +15,7 @@ from django.utils import timezone
 from integrations.adapters.errors import PermanentError, TransientError
 from integrations.choices import Stage, Trigger
 from integrations.engine import actions, merges, pipeline, reconcile, sweeper
-from integrations.models import Flow, InboundEvent, Run
+from integrations.models import Flow, Run
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def process_inbound(connector_id: int) -> None:
         Flow.objects.select_for_update().filter(pk=flow.pk).first()  # one starter at a time per flow
         if flow.runs.filter(extracted=False, finished_at__isnull=True).exists():
             return  # the open run's extraction will claim these events too
-        if not InboundEvent.objects.filter(connector_id=connector_id, run__isnull=True).exists():
+        if pipeline.waiting_events(connector_id).values_list("pk", flat=True).first() is None:
             return  # a run that has just finished took them: no empty run to clutter the history
         actions.start_run(flow, trigger=Trigger.PUSH)
 

@@ -24,7 +24,7 @@ from config.statistics import refresh_grown
 from integrations.adapters.base import OutRecord, SourceRecord, WriteResult
 from integrations.adapters.errors import AdapterError, DestinationRefused, PermanentError, TransientError
 from integrations.choices import Action, CircuitState, OutcomeStatus, RunStatus, Stage
-from integrations.models import Connector, Delivery, Flow, RecordOutcome, Run, System
+from integrations.models import Connector, Delivery, Flow, InboundEvent, RecordOutcome, Run, System
 from masterdata.services import ingest_batch
 from masterdata.services.ingest import payload_hash  # one digest of a payload, for outcomes and source records
 
@@ -538,16 +538,27 @@ def start_loading(run: Run) -> None:
             transaction.on_commit(lambda t=target_id: tasks.load_target.delay(run.pk, t))
 
 
+def waiting_events(connector_id: int):
+    """A connector's webhook events no run has claimed yet, oldest first.
+
+    The connector is a range of one value, and ordered by: an order only the index of waiting
+    events (connector, id) gives. Asked as ``connector = x ORDER BY id``, the primary key gives
+    the same order, and once statistics say most events wait (taken during a burst), PostgreSQL
+    walks the primary key from the oldest, long consumed event: 35 ms a page at 100,000 events,
+    growing with every event ever received.
+    """
+    one = {"connector_id__gte": connector_id, "connector_id__lte": connector_id}
+    return InboundEvent.objects.filter(run__isnull=True, **one).order_by("connector_id", "pk")
+
+
 def extract_inbound(run: Run, stager: Stager, deadline: float | None = None) -> bool:
     """Pushed records: claim the connector's unassigned webhook events page by page.
     False: stopped at ``deadline`` with events left (claimed ones stay with the run)."""
-    from integrations.models import InboundEvent
-
     adapter_class = run.flow.source.adapter_class
     source_settings = run.flow.source.settings
     while True:
         with transaction.atomic():
-            pending = InboundEvent.objects.filter(connector=run.flow.source, run__isnull=True).order_by("pk")
+            pending = waiting_events(run.flow.source_id)
             if run.dry_run:  # a dry run looks at what waits and leaves it for the live run
                 events = list(pending[: run.flow.batch_size])
                 stager.stage([r for e in events for r in adapter_class.records_of(e, source_settings)], None)
