@@ -4,17 +4,21 @@ A first load or a burst of webhook events gets the table analyzed while most
 of its rows wait; later most are done, and a plan that walks the primary key
 from the oldest row, expecting to meet a waiting one at once, reads every row
 ever done first. Each statement below asks for an order only its own index
-gives, and each test builds exactly those statistics and reads the plan.
+gives (a value fixed as a range of one value and put first in the order), and
+each test builds exactly those statistics and reads the plan.
 """
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from integrations.choices import OutcomeStatus, Stage
 from integrations.engine import pipeline
 from integrations.engine.outbox import CLAIM_SQL
 from integrations.models import InboundEvent, RecordOutcome
 from integrations.tests.engine_world import make_target_db, sql_connector, staged_run, webhook_connector
+from integrations.tests.pages import make_flow, make_outcomes, make_run
 
 pytestmark = [
     pytest.mark.django_db,
@@ -77,3 +81,29 @@ def test_waiting_webhook_events_are_read_from_their_index_whatever_the_statistic
     assert [event.pk for event in page] == list(
         InboundEvent.objects.filter(pk__gte=oldest_waiting).order_by("pk").values_list("pk", flat=True)[:50]
     )
+
+
+def page_scan(client, run, **params) -> str:
+    """The scan of the outcome table in the plan of the run page's own query."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(run.get_absolute_url(), params).status_code == 200
+    sql = [q["sql"] for q in captured.captured_queries if "ORDER BY" in q["sql"] and "recordoutcome" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql[-1]}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    return innermost_scan(plan, RecordOutcome._meta.db_table)
+
+
+def test_a_run_page_reads_its_own_rows_whatever_the_statistics_say(client_for, personas):
+    """An older run's 20,000 delivered records, then this run's: with ``status = %s ORDER BY id`` the
+    "Quarantined" tab walked the primary key through the older run first."""
+    flow = make_flow(stage=Stage.LIVE)
+    older, run = make_run(flow), make_run(flow)
+    make_outcomes(older, 20_000, status=OutcomeStatus.DELIVERED)
+    for status in (OutcomeStatus.DELIVERED, OutcomeStatus.QUARANTINED) * 10:
+        make_outcomes(run, 1_000, status=status)
+    analyze(RecordOutcome)
+    client = client_for(personas["admin"])
+
+    assert "outcome_run_status" in page_scan(client, run, status="quarantined")
+    assert "outcome_run_keyset" in page_scan(client, run)

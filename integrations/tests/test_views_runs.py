@@ -155,3 +155,24 @@ def test_outcome_detail_shows_payload_mapped_error_and_actions(client_for, perso
     auditor = client_for(personas["auditor"]).get(outcome.get_absolute_url()).content.decode()
     assert "TransientError" in auditor and 'data-testid="replay-one"' not in auditor
     assert client_for(personas["viewer"]).get(outcome.get_absolute_url()).status_code == 404
+
+
+def test_a_tab_of_two_statuses_pages_through_both_in_id_order(client_for, personas):
+    """The "Waiting" tab reads pending and retrying records one status at a time and merges them."""
+    flow = make_flow(stage=Stage.LIVE)
+    run = make_run(flow, read=130)
+    for n in range(130):  # interleaved ids; a few delivered in between
+        make_outcomes(run, 1, status=[OutcomeStatus.PENDING, OutcomeStatus.RETRYING, OutcomeStatus.DELIVERED][n % 3])
+    waiting = set(
+        run.outcomes.filter(status__in=[OutcomeStatus.PENDING, OutcomeStatus.RETRYING]).values_list("pk", flat=True)
+    )
+    client = client_for(personas["admin"])
+    seen, after = [], None
+    while True:
+        page = client.get(run.get_absolute_url(), {"status": "waiting", **({"after": after} if after else {})})
+        page = page.context["page"]
+        seen += [row.pk for row in page.rows]
+        after = page.next_after
+        if after is None:
+            break
+    assert seen == sorted(waiting)

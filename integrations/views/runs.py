@@ -19,7 +19,7 @@ from ..choices import OutcomeStatus, RunStatus
 from ..filtersets import RunFilterSet
 from ..models import RecordOutcome, Run
 from ..tables import RunTable
-from .common import keyset_page, may
+from .common import keyset_page, may, one_value
 
 OUTCOMES_PER_PAGE = 50
 
@@ -134,10 +134,14 @@ class RunDetailView(LoginRequiredMixin, DetailView):
         tabs = DRY_RUN_TABS if run.dry_run else STATUS_TABS
         tab = self.request.GET.get("status", "")
         statuses = {value: s for value, _, s in tabs}.get(tab, ())
-        queryset = RecordOutcome.objects.restrict(user, "view").filter(run=run).select_related("target")
-        if statuses:
-            queryset = queryset.filter(status__in=statuses)
-        page = keyset_page(queryset.defer("payload", "mapped"), self.request.GET.get("after"), OUTCOMES_PER_PAGE)
+        queryset = RecordOutcome.objects.restrict(user, "view").filter(one_value("run_id", run.pk))
+        queryset = queryset.select_related("target").defer("payload", "mapped")
+        after = self.request.GET.get("after")
+        if statuses:  # one status at a time from the (run, status, id) index
+            parts = [queryset.filter(one_value("status", status)) for status in statuses]
+            page = keyset_page(parts, after, OUTCOMES_PER_PAGE, leading=("run_id", "status"))
+        else:  # from the (run, id) index
+            page = keyset_page(queryset, after, OUTCOMES_PER_PAGE, leading=("run_id",))
         return {"may_see_outcomes": True, "tabs": tabs, "tab": tab, "page": page}
 
 
