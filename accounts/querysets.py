@@ -1,11 +1,12 @@
 """The permission choke point: every list, detail, export and API view asks
 ``Model.objects.restrict(user, action)`` what the user may see."""
 
-from django.db import models
 from guardian.shortcuts import get_objects_for_user
 
+from config.ordering import LeadingOrder
 
-class RestrictedQuerySet(models.QuerySet):
+
+class RestrictedQuerySet(LeadingOrder):
     def restrict(self, user, action: str = "view"):
         """Objects ``user`` may ``action`` (view/change/delete): all of them with
         the role's model permission, else those granted one by one (guardian)."""

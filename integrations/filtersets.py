@@ -8,6 +8,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from config.ordering import one_value
+
 from .adapters import registry
 from .choices import (
     CircuitState,
@@ -106,15 +108,25 @@ class DeadLetterFilterSet(django_filters.FilterSet):
 class OutcomeFilterSet(django_filters.FilterSet):
     """API: by id numbers, so a filter never confirms that someone else's run exists."""
 
-    run = django_filters.NumberFilter(field_name="run_id")
+    run = django_filters.NumberFilter(method="filter_run")
     flow = django_filters.NumberFilter(field_name="flow_id")
-    status = django_filters.MultipleChoiceFilter(choices=OutcomeStatus.choices)
+    status = django_filters.MultipleChoiceFilter(choices=OutcomeStatus.choices, method="filter_status")
     error_class = django_filters.CharFilter(lookup_expr="iexact")
     external_id = django_filters.CharFilter()
 
     class Meta:
         model = RecordOutcome
         fields = ["run", "flow", "status", "error_class", "external_id"]
+
+    # A run's records (of one status) are read from the run's own index whatever the
+    # statistics say, as on the run page (config.ordering).
+    def filter_run(self, queryset, name, value):
+        return queryset.filter(one_value("run_id", value)).lead_order("run_id")
+
+    def filter_status(self, queryset, name, value):
+        if len(value) == 1 and self.form.cleaned_data.get("run") is not None:
+            return queryset.filter(one_value("status", value[0])).lead_order("run_id", "status")
+        return queryset.filter(status__in=value)
 
 
 class RunApiFilterSet(RunFilterSet):

@@ -178,11 +178,11 @@ def _unknown(rows: list[dict], now: datetime) -> tuple[list[dict], int]:
 
 # One status at a time, so the index on (run, status, id) hands rows over in id order and the
 # LIMIT stops the scan; "status IN (pending, retrying)" would read and sort every waiting row of
-# the run on each claim, which grows with the backlog. The status is a range of one value, and
-# ordered by: an order only that index gives. With "status = %s ORDER BY id" the primary key
-# gives the same order, and once statistics say most of a run's rows wait (taken during a first
-# load), PostgreSQL walks the primary key from the run's oldest, long delivered rows: 70 ms
-# instead of 1 for each claim of a 100,000-row run.
+# the run on each claim, which grows with the backlog. The status is a range of one value put
+# first in the order (config.ordering), an order only that index gives. With "status = %s ORDER
+# BY id" the primary key gives the same order, and once statistics say most of a run's rows wait
+# (taken during a first load), PostgreSQL walks the primary key from the run's oldest, long
+# delivered rows: 70 ms instead of 1 for each claim of a 100,000-row run.
 CLAIM_SQL = (
     f"UPDATE {OUTCOME} o SET lease_until = %s, attempts = o.attempts + 1"  # noqa: S608 - fixed names
     f" FROM (SELECT id FROM {OUTCOME} WHERE run_id = %s AND status >= %s AND status <= %s AND target_id = %s"

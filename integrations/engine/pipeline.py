@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.lookups import any_of
+from config.ordering import one_value
 from config.statistics import refresh_grown
 from integrations.adapters.base import OutRecord, SourceRecord, WriteResult
 from integrations.adapters.errors import AdapterError, DestinationRefused, PermanentError, TransientError
@@ -541,14 +542,14 @@ def start_loading(run: Run) -> None:
 def waiting_events(connector_id: int):
     """A connector's webhook events no run has claimed yet, oldest first.
 
-    The connector is a range of one value, and ordered by: an order only the index of waiting
-    events (connector, id) gives. Asked as ``connector = x ORDER BY id``, the primary key gives
-    the same order, and once statistics say most events wait (taken during a burst), PostgreSQL
-    walks the primary key from the oldest, long consumed event: 35 ms a page at 100,000 events,
+    The connector is a range of one value put first in the order (``config.ordering``), an
+    order only the index of waiting events (connector, id) gives. Asked as ``connector = x ORDER
+    BY id``, and once statistics say most events wait (taken during a burst), PostgreSQL walks
+    the primary key from the oldest, long consumed event: 35 ms a page at 100,000 events,
     growing with every event ever received.
     """
-    one = {"connector_id__gte": connector_id, "connector_id__lte": connector_id}
-    return InboundEvent.objects.filter(run__isnull=True, **one).order_by("connector_id", "pk")
+    waiting = InboundEvent.objects.filter(one_value("connector_id", connector_id), run__isnull=True)
+    return waiting.order_by("connector_id", "pk")
 
 
 def extract_inbound(run: Run, stager: Stager, deadline: float | None = None) -> bool:

@@ -13,12 +13,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from conftest import api_as
 from integrations.choices import OutcomeStatus, Stage
 from integrations.engine import pipeline
 from integrations.engine.outbox import CLAIM_SQL
 from integrations.models import InboundEvent, RecordOutcome
 from integrations.tests.engine_world import make_target_db, sql_connector, staged_run, webhook_connector
 from integrations.tests.pages import make_flow, make_outcomes, make_run
+
+OUTCOMES = "/api/v1/outcomes/"
 
 pytestmark = [
     pytest.mark.django_db,
@@ -83,10 +86,10 @@ def test_waiting_webhook_events_are_read_from_their_index_whatever_the_statistic
     )
 
 
-def page_scan(client, run, **params) -> str:
-    """The scan of the outcome table in the plan of the run page's own query."""
+def page_scan(client, url, **params) -> str:
+    """The scan of the outcome table in the plan of a page's own query."""
     with CaptureQueriesContext(connection) as captured:
-        assert client.get(run.get_absolute_url(), params).status_code == 200
+        assert client.get(url, params).status_code == 200
     sql = [q["sql"] for q in captured.captured_queries if "ORDER BY" in q["sql"] and "recordoutcome" in q["sql"]]
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {sql[-1]}")
@@ -96,7 +99,7 @@ def page_scan(client, run, **params) -> str:
 
 def test_a_run_page_reads_its_own_rows_whatever_the_statistics_say(client_for, personas):
     """An older run's 20,000 delivered records, then this run's: with ``status = %s ORDER BY id`` the
-    "Quarantined" tab walked the primary key through the older run first."""
+    "Quarantined" tab (and the API's ``?run=&status=``) walked the primary key through the older run first."""
     flow = make_flow(stage=Stage.LIVE)
     older, run = make_run(flow), make_run(flow)
     make_outcomes(older, 20_000, status=OutcomeStatus.DELIVERED)
@@ -105,5 +108,9 @@ def test_a_run_page_reads_its_own_rows_whatever_the_statistics_say(client_for, p
     analyze(RecordOutcome)
     client = client_for(personas["admin"])
 
-    assert "outcome_run_status" in page_scan(client, run, status="quarantined")
-    assert "outcome_run_keyset" in page_scan(client, run)
+    assert "outcome_run_status" in page_scan(client, run.get_absolute_url(), status="quarantined")
+    assert "outcome_run_keyset" in page_scan(client, run.get_absolute_url())
+    # The API's pages of a run's records, the same way.
+    api = api_as(personas["admin"])
+    assert "outcome_run_status" in page_scan(api, OUTCOMES, run=run.pk, status="quarantined")
+    assert "outcome_run_keyset" in page_scan(api, OUTCOMES, run=run.pk)

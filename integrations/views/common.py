@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.db.models import ProtectedError, Q
+from django.db.models import ProtectedError
 from django.shortcuts import redirect
 
 from accounts import generic
@@ -25,21 +25,14 @@ class KeysetPage:
     size: int
 
 
-def keyset_page(queryset, after: str | None, size: int, *, descending: bool = False, leading=()) -> KeysetPage:
-    """A page of ``queryset`` in id order after the id ``after``; ``queryset`` may be a list of
-    querysets (one per status, say), each read in its own index's order and merged by id.
-
-    ``leading``: fields the filters fix to one value each with :func:`one_value`, put first in
-    the order so that only the index leading with them gives it. Asked for id order alone, the
-    primary key gives it too, and statistics that think the rows common (taken while a first
-    load's rows waited, or with one run in the table) make PostgreSQL walk the primary key from
-    the oldest row: a run's quarantined records read past every other run's rows first.
-    """
+def keyset_page(queryset, after: str | None, size: int, *, descending: bool = False) -> KeysetPage:
+    """A page of ``queryset`` in id order after the id ``after``. ``queryset`` may be a list of
+    querysets (one per status, say), each read in its own index's order
+    (``config.ordering``) and merged by id."""
     cursor = int(after) if after and str(after).isdigit() else None
-    sign = "-" if descending else ""
     rows = []
     for part in queryset if isinstance(queryset, list) else [queryset]:
-        part = part.order_by(*(f"{sign}{name}" for name in leading), f"{sign}pk")
+        part = part.order_by("-pk" if descending else "pk")
         if cursor is not None:
             part = part.filter(pk__lt=cursor) if descending else part.filter(pk__gt=cursor)
         rows += part[: size + 1]
@@ -47,12 +40,6 @@ def keyset_page(queryset, after: str | None, size: int, *, descending: bool = Fa
     more = len(rows) > size
     rows = rows[:size]
     return KeysetPage(rows, rows[-1].pk if more and rows else None, cursor is None, size)
-
-
-def one_value(field: str, value) -> Q:
-    """``field = value`` written as a range of one value, which the planner keeps as an order it
-    must get from an index leading with ``field`` (see :func:`keyset_page`)."""
-    return Q(**{f"{field}__gte": value, f"{field}__lte": value})
 
 
 def may(user, obj, action: str) -> bool:

@@ -13,13 +13,14 @@ from django.http import HttpResponse
 from django.views.generic import DetailView
 
 from accounts import generic
+from config.ordering import one_value
 
 from .. import services
 from ..choices import OutcomeStatus, RunStatus
 from ..filtersets import RunFilterSet
 from ..models import RecordOutcome, Run
 from ..tables import RunTable
-from .common import keyset_page, may, one_value
+from .common import keyset_page, may
 
 OUTCOMES_PER_PAGE = 50
 
@@ -134,14 +135,15 @@ class RunDetailView(LoginRequiredMixin, DetailView):
         tabs = DRY_RUN_TABS if run.dry_run else STATUS_TABS
         tab = self.request.GET.get("status", "")
         statuses = {value: s for value, _, s in tabs}.get(tab, ())
+        # Read from the run's own indexes whatever the statistics say (config.ordering): the
+        # whole run from (run, id), a tab one status at a time from (run, status, id).
         queryset = RecordOutcome.objects.restrict(user, "view").filter(one_value("run_id", run.pk))
         queryset = queryset.select_related("target").defer("payload", "mapped")
-        after = self.request.GET.get("after")
-        if statuses:  # one status at a time from the (run, status, id) index
-            parts = [queryset.filter(one_value("status", status)) for status in statuses]
-            page = keyset_page(parts, after, OUTCOMES_PER_PAGE, leading=("run_id", "status"))
-        else:  # from the (run, id) index
-            page = keyset_page(queryset, after, OUTCOMES_PER_PAGE, leading=("run_id",))
+        if statuses:
+            parts = [queryset.filter(one_value("status", s)).lead_order("run_id", "status") for s in statuses]
+        else:
+            parts = [queryset.lead_order("run_id")]
+        page = keyset_page(parts, self.request.GET.get("after"), OUTCOMES_PER_PAGE)
         return {"may_see_outcomes": True, "tabs": tabs, "tab": tab, "page": page}
 
 
