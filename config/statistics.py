@@ -13,8 +13,8 @@ instead of under 1 at 100,000 customers).
 last analyzed (and at least ``MINIMUM_ROWS``): the statistics are never more
 than a doubling behind, and a load of N rows analyzes a table about
 log2(N / 1,000) times, only the columns of its indexes (such an analysis does
-not reset PostgreSQL's count of changes, so growth is what is compared). With
-autovacuum keeping up it finds nothing to do.
+not reset PostgreSQL's count of changes, so growth is what is compared). A
+table autovacuum analyzed since is left alone.
 """
 
 import zlib
