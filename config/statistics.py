@@ -17,11 +17,15 @@ not reset PostgreSQL's count of changes, so growth is what is compared). A
 table autovacuum analyzed since is left alone.
 """
 
+import logging
 import zlib
 
-from django.db import connection
+from django.db import OperationalError, connection, transaction
+
+log = logging.getLogger(__name__)
 
 MINIMUM_ROWS = 1_000
+LOCK_WAIT = "1s"
 NAMESPACE = 0x4A5354  # "JST": the first key of the two-key advisory lock, apart from other advisory locks
 
 # Each grown table with the columns of its indexes: what the planner chooses among. Its other
@@ -52,8 +56,8 @@ def refresh_grown(models) -> list[str]:
                 continue
             try:
                 indexed = ", ".join(connection.ops.quote_name(column) for column in columns)
-                cursor.execute(f"ANALYZE {name} ({indexed})" if indexed else f"ANALYZE {name}")
-                analyzed.append(table)
+                if _analyze(f"{name} ({indexed})" if indexed else name):
+                    analyzed.append(table)
             finally:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [NAMESPACE, zlib.crc32(name.encode()) & 0x7FFFFFFF])
         if connection.pg_version >= 150000:
@@ -61,3 +65,17 @@ def refresh_grown(models) -> list[str]:
             # at the next opportunity, the next call sees the pages written until then.
             cursor.execute("SELECT pg_stat_force_next_flush()")
     return analyzed
+
+
+def _analyze(target: str) -> bool:
+    """``ANALYZE target`` unless the table is locked by a VACUUM or another analysis for longer
+    than ``LOCK_WAIT``: statistics are worth a second, not a stalled load (the next page tries
+    again). The page is committed already; only the statistics wait."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+            cursor.execute(f"ANALYZE {target}")
+    except OperationalError as exc:  # lock_timeout: PostgreSQL's "canceling statement due to lock timeout"
+        log.info("Statistics of %s not refreshed now: %s", target, exc)
+        return False
+    return True

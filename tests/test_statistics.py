@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from config.statistics import MINIMUM_ROWS, refresh_grown
 from integrations.tests.factories import SystemFactory
@@ -93,4 +93,21 @@ def test_nothing_is_analyzed_inside_a_transaction():
     flush_counts()
     with transaction.atomic():
         assert refresh_grown([SourceRecord]) == []  # its counts would not include this transaction's rows
+    assert refresh_grown([SourceRecord]) == ["masterdata_sourcerecord"]
+
+
+def test_a_table_held_by_a_vacuum_is_left_for_the_next_page():
+    """``ANALYZE`` waits for a VACUUM (or another analysis) of the table: a load does not stall
+    behind it, it tries again after its next page."""
+    load_sources(SystemFactory(), MINIMUM_ROWS + 1)
+    flush_counts()
+    other = connections.create_connection("default")  # another session holding what VACUUM holds
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("LOCK TABLE masterdata_sourcerecord IN SHARE UPDATE EXCLUSIVE MODE")
+            assert refresh_grown([SourceRecord]) == []
+            cursor.execute("ROLLBACK")
+    finally:
+        other.close()
     assert refresh_grown([SourceRecord]) == ["masterdata_sourcerecord"]
