@@ -166,3 +166,12 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.2, message: str
             return result
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {message}")
+
+
+def planned_rows(table: str) -> float:
+    """How many rows PostgreSQL's planner believes ``table`` holds (-1: never analyzed; 0: analyzed empty)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]

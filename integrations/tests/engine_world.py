@@ -95,3 +95,47 @@ def signed_headers(body: bytes, event_id: str | None = None, timestamp: int | No
         "webhook-timestamp": str(timestamp),
         "webhook-signature": adapter.sign(event_id, timestamp, body),
     }
+
+
+def stock_source(path, rows: int) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE stock (id TEXT PRIMARY KEY, sku TEXT, location TEXT, qty INTEGER, updated_at TEXT)")
+        db.executemany(
+            "INSERT INTO stock VALUES (?, ?, ?, ?, ?)",
+            (
+                (f"S{n:06d}", f"SKU-{n % 500}", f"WH{n % 7}", n % 97, f"2026-11-01T00:{n // 600:02d}:00")
+                for n in range(rows)
+            ),
+        )
+        db.execute("CREATE TABLE stock_copy (id TEXT PRIMARY KEY, sku TEXT, location TEXT, qty INTEGER)")
+
+
+def stock_flow(path, batch_size: int = 200) -> Flow:
+    entity = {"table": "stock", "id_column": "id", "watermark_column": "updated_at", "write_table": "stock_copy"}
+    source = Connector.objects.create(
+        system=SystemFactory(name="WMS"),
+        name="WMS stock",
+        adapter="sql",
+        settings={"dialect": "sqlite", "path": str(path), "entities": {"inventory_level": entity}},
+    )
+    target = Connector.objects.create(
+        system=SystemFactory(name="Shop"),
+        name="Shop stock",
+        adapter="sql",
+        settings={
+            "dialect": "sqlite",
+            "path": str(path),
+            "entities": {"inventory_level": {"write_table": "stock_copy", "id_column": "id"}},
+        },
+    )
+    flow = Flow.objects.create(
+        name="Stock levels",
+        entity="inventory_level",
+        source=source,
+        trigger=Trigger.MANUAL,
+        stage=Stage.LIVE,
+        batch_size=batch_size,
+        mapping=[{"target": c, "op": "copy", "from": c} for c in ("id", "sku", "location", "qty")],
+    )
+    flow.targets.add(target)
+    return flow

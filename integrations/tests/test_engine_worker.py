@@ -21,18 +21,19 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from conftest import wait_for
-from integrations.choices import OutcomeStatus, RunStatus, Stage, Trigger
+from integrations.choices import OutcomeStatus, RunStatus
 from integrations.engine import actions, sweeper
-from integrations.models import Connector, Flow, InboundEvent, RecordOutcome, Run
+from integrations.models import InboundEvent, RecordOutcome, Run
 from integrations.tests.engine_world import (
     customer_flow,
     make_target_db,
     signed_headers,
     sql_connector,
+    stock_flow,
+    stock_source,
     target_rows,
     webhook_connector,
 )
-from integrations.tests.factories import SystemFactory
 
 pytestmark = pytest.mark.worker
 
@@ -49,50 +50,6 @@ def sync_worker(start_worker):
 def fresh(query):
     connections.close_all()  # see what the worker committed, not an old snapshot
     return query()
-
-
-def stock_source(path, rows: int) -> None:
-    with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE stock (id TEXT PRIMARY KEY, sku TEXT, location TEXT, qty INTEGER, updated_at TEXT)")
-        db.executemany(
-            "INSERT INTO stock VALUES (?, ?, ?, ?, ?)",
-            (
-                (f"S{n:06d}", f"SKU-{n % 500}", f"WH{n % 7}", n % 97, f"2026-11-01T00:{n // 600:02d}:00")
-                for n in range(rows)
-            ),
-        )
-        db.execute("CREATE TABLE stock_copy (id TEXT PRIMARY KEY, sku TEXT, location TEXT, qty INTEGER)")
-
-
-def stock_flow(path, batch_size: int = 200) -> Flow:
-    entity = {"table": "stock", "id_column": "id", "watermark_column": "updated_at", "write_table": "stock_copy"}
-    source = Connector.objects.create(
-        system=SystemFactory(name="WMS"),
-        name="WMS stock",
-        adapter="sql",
-        settings={"dialect": "sqlite", "path": str(path), "entities": {"inventory_level": entity}},
-    )
-    target = Connector.objects.create(
-        system=SystemFactory(name="Shop"),
-        name="Shop stock",
-        adapter="sql",
-        settings={
-            "dialect": "sqlite",
-            "path": str(path),
-            "entities": {"inventory_level": {"write_table": "stock_copy", "id_column": "id"}},
-        },
-    )
-    flow = Flow.objects.create(
-        name="Stock levels",
-        entity="inventory_level",
-        source=source,
-        trigger=Trigger.MANUAL,
-        stage=Stage.LIVE,
-        batch_size=batch_size,
-        mapping=[{"target": c, "op": "copy", "from": c} for c in ("id", "sku", "location", "qty")],
-    )
-    flow.targets.add(target)
-    return flow
 
 
 def report(run: Run, source_ids: set[str], delivered_ids: list[str]) -> tuple[int, int]:

@@ -3,17 +3,12 @@
 import pytest
 from django.db import connection
 
+from conftest import planned_rows
 from integrations.tests.factories import SystemFactory
 from masterdata.models import ImportJob, SourceRecord
 from masterdata.services.imports import run_import, start_import
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]  # pages commit as in a worker
-
-
-def planned_rows(table: str) -> float:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
-        return cursor.fetchone()[0]
 
 
 def test_an_import_leaves_the_source_records_analyzed_at_their_size(personas):
