@@ -1,6 +1,7 @@
 """config.statistics.refresh_grown: a table a load grew is analyzed, and its lookups are planned for its size."""
 
 import json
+import os
 
 import pytest
 from django.db import connection, connections, transaction
@@ -111,3 +112,21 @@ def test_a_table_held_by_a_vacuum_is_left_for_the_next_page():
     finally:
         other.close()
     assert refresh_grown([SourceRecord]) == ["masterdata_sourcerecord"]
+
+
+def test_a_role_that_does_not_own_the_table_leaves_it_to_autovacuum():
+    """A least-privilege role that may write rows but not analyze them: nothing is tried."""
+    load_sources(SystemFactory(), MINIMUM_ROWS + 1)
+    flush_counts()
+    role = f"junction_writer_only_{os.getpid()}"  # roles are the server's, not the database's
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role}")
+        cursor.execute(f"GRANT SELECT ON masterdata_sourcerecord TO {role}")
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            assert refresh_grown([SourceRecord]) == []
+        finally:
+            cursor.execute("RESET ROLE")
+            cursor.execute(f"REVOKE ALL ON masterdata_sourcerecord FROM {role}")
+            cursor.execute(f"DROP ROLE {role}")
+    assert refresh_grown([SourceRecord]) == ["masterdata_sourcerecord"]  # the owner may
