@@ -1,6 +1,5 @@
 """config.statistics.refresh_grown: a table a load grew is analyzed, and its lookups are planned for its size."""
 
-import json
 import os
 
 import pytest
@@ -52,8 +51,7 @@ def lookup_plan(system) -> dict:
             " WHERE external_id = ANY(%s) AND entity = 'customer' AND system_id = %s",
             [ids, system.pk],
         )
-        plan = cursor.fetchone()[0]
-    return plan[0]["Plan"] if isinstance(plan, list) else json.loads(plan)[0]["Plan"]
+        return cursor.fetchone()[0][0]["Plan"]  # psycopg decodes the JSON
 
 
 def test_a_table_grown_past_its_statistics_is_analyzed_once_per_doubling():

@@ -136,6 +136,33 @@ def test_outcomes_use_a_cursor_and_bounded_queries(personas, django_assert_max_n
     assert len(seen) == 250 and seen == sorted(seen)
 
 
+def test_outcomes_filtered_by_run_and_status_are_that_runs_rows_of_those_statuses(personas):
+    """The run and status filters read one status at a time from the run's index (config.ordering):
+    the same rows as plain equality, and still only what the person may see."""
+    flow = make_flow(stage=Stage.LIVE)
+    run, other = make_run(flow), make_run(flow)
+    for status in (OutcomeStatus.DELIVERED, OutcomeStatus.DEAD, OutcomeStatus.QUARANTINED) * 3:
+        make_outcomes(run, 2, status=status)
+        make_outcomes(other, 1, status=status)
+    admin = api_as(personas["admin"])
+
+    def ids(**params):
+        return [row["id"] for row in admin.get(OUTCOMES, {"page_size": 1000, **params}).json()["results"]]
+
+    def expected(*statuses):
+        return list(run.outcomes.filter(status__in=statuses).order_by("pk").values_list("pk", flat=True))
+
+    assert ids(run=run.pk, status="dead") == expected(OutcomeStatus.DEAD)
+    assert ids(run=run.pk, status=["dead", "quarantined"]) == expected(OutcomeStatus.DEAD, OutcomeStatus.QUARANTINED)
+    assert ids(run=run.pk) == expected(*OutcomeStatus.values)
+    assert set(ids(status="dead")) == set(expected(OutcomeStatus.DEAD)) | set(
+        other.outcomes.filter(status=OutcomeStatus.DEAD).values_list("pk", flat=True)
+    )
+    assert admin.get(OUTCOMES, {"run": "seven"}).status_code == 400
+    engineer = api_as(personas["engineer"])  # not the flow's owner: no rows, not even by run
+    assert engineer.get(OUTCOMES, {"run": run.pk, "status": "dead"}).json()["results"] == []
+
+
 def test_outcomes_are_hidden_from_viewers_and_other_engineers(personas):
     flow = make_flow(stage=Stage.LIVE)
     (outcome,) = make_outcomes(make_run(flow), 1, status=OutcomeStatus.DEAD)

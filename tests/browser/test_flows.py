@@ -200,6 +200,7 @@ def test_run_page_and_dead_letter_queue(page, live_server, personas, console_err
     screenshot(page, "run-detail")
     page.get_by_role("link", name="Dead-lettered", exact=True).click()
     expect(page.get_by_test_id("outcome-table").locator("tbody tr")).to_have_count(4)
+    screenshot(page, "run-detail-dead-lettered-tab")
     page.goto(f"{live_server.url}{dry.get_absolute_url()}")
     expect(page.get_by_test_id("outcomes")).to_contain_text("Dry-run report")
     expect(page.get_by_test_id("outcome-table")).to_contain_text("old@example.com")
